@@ -1,0 +1,228 @@
+package stripegateway
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/stripe/stripe-go/v76"
+)
+
+// Sentinel errors. Every error returned by this package matches one of these
+// with errors.Is, and carries the detail (which field, which item, which
+// event) in its message. Errors that come from Stripe's API also keep
+// stripe-go's *stripe.Error reachable with errors.As.
+var (
+	// ErrInvalidConfig is returned by Config.Validate and New when the
+	// configuration cannot be used. Use errors.As with *ConfigError to get one
+	// error per field, and show each next to its field in the admin form.
+	ErrInvalidConfig = errors.New("stripegateway: invalid configuration")
+
+	// ErrGatewayDisabled is returned by payment operations of a gateway whose
+	// Status is StatusInactive. Hide the payment method, or activate it.
+	ErrGatewayDisabled = errors.New("stripegateway: gateway is disabled")
+
+	// ErrInvalidAmount is returned for an amount that cannot be charged
+	// exactly: negative, more decimals than the currency allows, above
+	// Stripe's maximum, or a quantity below 1. Fix the price; nothing is
+	// rounded for you.
+	ErrInvalidAmount = errors.New("stripegateway: invalid amount")
+
+	// ErrBelowMinimum is returned when an order total is below the configured
+	// MinimumAmount or below Stripe's minimum charge for the currency. Use
+	// errors.As with *MinimumError to get the minimum that applies.
+	ErrBelowMinimum = errors.New("stripegateway: amount below minimum")
+
+	// ErrUnsupportedCurrency is returned for a currency code Stripe does not
+	// charge in. Use a three-letter ISO 4217 code that Stripe supports.
+	ErrUnsupportedCurrency = errors.New("stripegateway: unsupported currency")
+
+	// ErrInvalidRequest is returned when a request breaks one of Stripe's
+	// limits or misses a required field (order ID, URLs, metadata sizes,
+	// expiry window, line item count). The message names the field.
+	ErrInvalidRequest = errors.New("stripegateway: invalid request")
+
+	// ErrInvalidSignature is returned when a webhook's Stripe-Signature header
+	// is missing, malformed, or matches none of the configured webhook
+	// secrets. Check that the endpoint's signing secret is configured and
+	// that the raw request body reaches VerifyAndParse unmodified.
+	ErrInvalidSignature = errors.New("stripegateway: invalid webhook signature")
+
+	// ErrTimestampOutsideTolerance is returned when a webhook's signed
+	// timestamp is too old or too far in the future: a replay, or a server
+	// clock that is off. Check the server's clock.
+	ErrTimestampOutsideTolerance = errors.New("stripegateway: webhook timestamp outside tolerance")
+
+	// ErrLivemodeMismatch is returned when a test-mode object or event reaches
+	// a live gateway, or the reverse. Point the endpoint or keys at the
+	// gateway of the matching mode.
+	ErrLivemodeMismatch = errors.New("stripegateway: livemode mismatch")
+
+	// ErrAPIVersionMismatch is returned for a webhook event rendered with an
+	// API version other than stripe-go v76's (stripe.APIVersion). Pin the
+	// endpoint's API version (RegisterWebhookEndpoint does), or accept the
+	// version deliberately with an option.
+	ErrAPIVersionMismatch = errors.New("stripegateway: webhook API version mismatch")
+
+	// ErrInvalidPayload is returned for a webhook body that is correctly
+	// signed but is not a Stripe event this package can decode.
+	ErrInvalidPayload = errors.New("stripegateway: invalid webhook payload")
+
+	// ErrSessionMismatch is returned by ConfirmCheckout when the Checkout
+	// Session does not belong to the given order. Do not mark the order paid.
+	ErrSessionMismatch = errors.New("stripegateway: checkout session does not belong to order")
+
+	// ErrAuthentication is returned when Stripe rejects the secret key (HTTP
+	// 401). Paste a current key from the Stripe dashboard.
+	ErrAuthentication = errors.New("stripegateway: stripe rejected the API key")
+
+	// ErrPermissionDenied is returned when a restricted key lacks a permission
+	// the gateway needs (HTTP 403). Grant the permission named in the
+	// message to the restricted key, or use a secret key.
+	ErrPermissionDenied = errors.New("stripegateway: API key lacks a required permission")
+
+	// ErrStripeAPI is returned for any other error answered by Stripe's API,
+	// or for a failure to reach it. Use errors.As with *stripe.Error for
+	// Stripe's type, code and request ID.
+	ErrStripeAPI = errors.New("stripegateway: stripe API error")
+)
+
+// FieldError is one problem with one Config field.
+type FieldError struct {
+	// Field is the Config field's Go name, e.g. "SecretKey".
+	Field string
+	// Message says what is wrong and what to do, without any secret.
+	Message string
+}
+
+// Error implements error.
+func (e FieldError) Error() string { return e.Field + ": " + e.Message }
+
+// ConfigError lists every problem found by Config.Validate, one per field. It
+// matches ErrInvalidConfig with errors.Is.
+type ConfigError struct {
+	// Fields holds one entry per invalid field, in the order of Config's fields.
+	Fields []FieldError
+}
+
+// Error implements error.
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	b.WriteString(ErrInvalidConfig.Error())
+	for i, f := range e.Fields {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ")
+		}
+		b.WriteString(f.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns ErrInvalidConfig.
+func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+
+// Field returns the message for the named field, and whether there is one.
+func (e *ConfigError) Field(name string) (string, bool) {
+	for _, f := range e.Fields {
+		if f.Field == name {
+			return f.Message, true
+		}
+	}
+	return "", false
+}
+
+// APIError is an error answered by Stripe's API, or a failure to reach it,
+// during the operation Op. It matches ErrAuthentication, ErrPermissionDenied
+// or ErrStripeAPI with errors.Is, and stripe-go's *stripe.Error (when Stripe
+// answered) with errors.As.
+//
+// Its message is built from the error's type, code, message and request ID
+// only: (*stripe.Error).Error() is the raw JSON and may carry a client secret.
+type APIError struct {
+	// Op is the operation that failed, e.g. "create checkout session".
+	Op string
+	// Kind is the sentinel this error matches.
+	Kind error
+	// Err is stripe-go's error: a *stripe.Error when Stripe answered.
+	Err error
+}
+
+// Error implements error.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Kind.Error())
+	b.WriteString(": ")
+	b.WriteString(e.Op)
+	var se *stripe.Error
+	if errors.As(e.Err, &se) {
+		if se.HTTPStatusCode != 0 {
+			fmt.Fprintf(&b, ": HTTP %d", se.HTTPStatusCode)
+		}
+		if se.Type != "" {
+			fmt.Fprintf(&b, " %s", se.Type)
+		}
+		if se.Code != "" {
+			fmt.Fprintf(&b, " (%s)", se.Code)
+		}
+		if se.DeclineCode != "" {
+			fmt.Fprintf(&b, " decline_code=%s", se.DeclineCode)
+		}
+		if se.Param != "" {
+			fmt.Fprintf(&b, " param=%s", se.Param)
+		}
+		if se.Msg != "" {
+			fmt.Fprintf(&b, ": %s", redactText(se.Msg))
+		}
+		if se.RequestID != "" {
+			fmt.Fprintf(&b, " [request %s]", se.RequestID)
+		}
+	} else if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(redactText(e.Err.Error()))
+	}
+	return b.String()
+}
+
+// Unwrap returns the sentinel and stripe-go's error.
+func (e *APIError) Unwrap() []error { return []error{e.Kind, e.Err} }
+
+// Format prints the redacted message at every verb, so that %#v cannot dump
+// stripe-go's error with a client secret in it.
+func (e *APIError) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", e.Error())
+		return
+	}
+	_, _ = io.WriteString(f, e.Error())
+}
+
+// MarshalJSON encodes the redacted message only.
+func (e *APIError) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Op    string `json:"op"`
+		Error string `json:"error"`
+	}{e.Op, e.Error()})
+}
+
+// wrapAPIError classifies an error from stripe-go. It returns nil for nil.
+func wrapAPIError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	kind := ErrStripeAPI
+	var se *stripe.Error
+	if errors.As(err, &se) {
+		switch se.HTTPStatusCode {
+		case http.StatusUnauthorized:
+			kind = ErrAuthentication
+		case http.StatusForbidden:
+			kind = ErrPermissionDenied
+		}
+	}
+	return &APIError{Op: op, Kind: kind, Err: err}
+}

@@ -1,0 +1,220 @@
+package stripegateway
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/stripe/stripe-go/v76"
+)
+
+// Kind is what a webhook event or a confirmed checkout means for an order.
+type Kind string
+
+// The kinds of Outcome. EventTypes lists the events that produce them:
+//
+//	PaymentSucceeded      checkout.session.completed (payment_status paid or
+//	                      no_payment_required), checkout.session.async_payment_succeeded,
+//	                      payment_intent.succeeded, invoice.payment_succeeded, invoice.paid
+//	PaymentPending        checkout.session.completed (payment_status unpaid),
+//	                      payment_intent.processing
+//	PaymentAuthorized     payment_intent.amount_capturable_updated, and
+//	                      checkout.session.completed of a session created for
+//	                      deferred capture
+//	PaymentFailed         checkout.session.async_payment_failed (final),
+//	                      payment_intent.payment_failed (not final),
+//	                      invoice.payment_failed (final unless Stripe retries)
+//	PaymentCanceled       payment_intent.canceled
+//	CheckoutExpired       checkout.session.expired
+//	PaymentRefunded       charge.refunded
+//	PaymentDisputed       charge.dispute.created
+//	SubscriptionCanceled  customer.subscription.deleted
+//	InvoiceCreated        invoice.created
+//	Unhandled             any other event
+//
+// One payment is reported by more than one event: a Checkout payment gives
+// checkout.session.completed and payment_intent.succeeded (and, for a
+// subscription, invoice.paid and invoice.payment_succeeded), in any order.
+// Each is delivered at least once. Make the host's state change idempotent,
+// keyed by OrderID (and PaymentIntentID or InvoiceID), and never move an
+// order backwards: a PaymentPending arriving after a PaymentSucceeded for the
+// same order is stale, not news.
+const (
+	// PaymentSucceeded: the money is captured (or nothing was due). Fulfil
+	// the order. One payment is reported by more than one event
+	// (checkout.session.completed and payment_intent.succeeded): handle it
+	// idempotently, keyed by OrderID.
+	PaymentSucceeded Kind = "payment_succeeded"
+	// PaymentPending: the customer completed checkout but the money has not
+	// arrived yet (a delayed payment method, or a payment still processing).
+	// Do not fulfil yet; PaymentSucceeded or PaymentFailed follows.
+	PaymentPending Kind = "payment_pending"
+	// PaymentAuthorized: funds are held for a deferred capture. Capture or
+	// cancel the authorization before it expires (about 7 days for cards).
+	PaymentAuthorized Kind = "payment_authorized"
+	// PaymentFailed: an attempt failed. Outcome.Final says whether the order
+	// can still be paid (another card, or an automatic retry by Stripe).
+	PaymentFailed Kind = "payment_failed"
+	// PaymentCanceled: the PaymentIntent was canceled; no money moves.
+	PaymentCanceled Kind = "payment_canceled"
+	// CheckoutExpired: the Checkout Session expired unpaid.
+	CheckoutExpired Kind = "checkout_expired"
+	// PaymentRefunded: money was refunded, fully or partly; Amount is the
+	// refunded amount so far.
+	PaymentRefunded Kind = "payment_refunded"
+	// PaymentDisputed: the customer's bank opened a dispute (chargeback).
+	PaymentDisputed Kind = "payment_disputed"
+	// SubscriptionCanceled: a subscription ended.
+	SubscriptionCanceled Kind = "subscription_canceled"
+	// InvoiceCreated: a subscription invoice was drafted.
+	InvoiceCreated Kind = "invoice_created"
+	// Unhandled: an authentic event this package does not interpret. It is
+	// not an error.
+	Unhandled Kind = "unhandled"
+)
+
+// MetadataOrderID is the metadata key under which CreateCheckout stores the
+// order ID on the Checkout Session, its PaymentIntent or its Subscription, so
+// that every later event leads back to the order.
+const MetadataOrderID = "order_id"
+
+// metadataCapture marks sessions created for deferred capture, so that their
+// completion is reported as PaymentAuthorized, not PaymentPending.
+const metadataCapture = "stripegateway_capture"
+
+// Outcome is what one webhook event, or one ConfirmCheckout, means for an
+// order. Fields that the event does not carry are left zero.
+type Outcome struct {
+	// Kind says what happened.
+	Kind Kind
+
+	// EventID is the Stripe event's ID (evt_…); empty for ConfirmCheckout.
+	// Use it to deduplicate deliveries.
+	EventID string
+	// EventType is the Stripe event's type, e.g. "checkout.session.completed";
+	// empty for ConfirmCheckout.
+	EventType stripe.EventType
+	// Created is when Stripe created the event (or the session, for
+	// ConfirmCheckout). Use it to ignore events older than the order's state.
+	Created time.Time
+	// Livemode is true for live-mode events.
+	Livemode bool
+
+	// OrderID is the host's order reference, from client_reference_id or the
+	// order_id metadata written by CreateCheckout; empty if neither is there.
+	OrderID string
+
+	// IDs of the Stripe objects involved, where the event has them.
+	SessionID       string
+	PaymentIntentID string
+	ChargeID        string
+	InvoiceID       string
+	SubscriptionID  string
+	CustomerID      string
+
+	// Amount is in the currency's major unit, converted exactly with the
+	// same currency rules as checkout (500 JPY is 500, 12340 KWD minor units
+	// are 12.34): the amount paid (PaymentSucceeded), due (PaymentPending,
+	// InvoiceCreated), authorized, failed, canceled, expired, refunded so
+	// far (PaymentRefunded) or disputed. Zero for SubscriptionCanceled and
+	// Unhandled, and for a currency this package does not know (AmountMinor
+	// still holds Stripe's value then).
+	Amount decimal.Decimal
+	// AmountMinor is Amount as Stripe sends it, in the currency's minor unit.
+	AmountMinor int64
+	// Currency is the lowercase ISO 4217 code, as Stripe sends it.
+	Currency string
+
+	// Final is set on PaymentFailed when the order can no longer be paid
+	// through this attempt. A declined card in Checkout is not final (the
+	// customer may try another card), nor is an invoice Stripe will retry.
+	Final bool
+	// FailureCode and DeclineCode are Stripe's codes for a failure, e.g.
+	// "card_declined" and "insufficient_funds", where the event has them.
+	// They are for the merchant: do not show a DeclineCode to the customer.
+	FailureCode string
+	DeclineCode string
+	// FailureMessage is set on every PaymentFailed and is safe to show the
+	// customer: Stripe's own message for a card decline (with the reason
+	// hidden for declines Stripe says not to reveal, such as a stolen card),
+	// or a generic sentence.
+	FailureMessage string
+	// NextPaymentAttempt is when Stripe retries a failed invoice; zero if not.
+	NextPaymentAttempt time.Time
+
+	// The typed stripe-go object of the event, exactly one of which is set
+	// (none for Unhandled). Expandable fields hold only their ID, as Stripe
+	// sends them in events.
+	CheckoutSession *stripe.CheckoutSession
+	PaymentIntent   *stripe.PaymentIntent
+	Charge          *stripe.Charge
+	Invoice         *stripe.Invoice
+	Subscription    *stripe.Subscription
+	Dispute         *stripe.Dispute
+
+	// RawObject is the event's data.object as sent, for Unhandled events
+	// only: decode it into the stripe-go type of the event. It shares memory
+	// with the payload given to VerifyAndParse.
+	RawObject json.RawMessage
+}
+
+// outcomeFromCheckoutSession maps a Checkout Session to its Outcome. It is
+// shared by the webhook path (checkout.session.* events) and ConfirmCheckout.
+// It fills everything but the event fields.
+func outcomeFromCheckoutSession(s *stripe.CheckoutSession) *Outcome {
+	o := &Outcome{
+		Kind:            PaymentPending,
+		Created:         time.Unix(s.Created, 0).UTC(),
+		Livemode:        s.Livemode,
+		OrderID:         s.ClientReferenceID,
+		SessionID:       s.ID,
+		Currency:        string(s.Currency),
+		CheckoutSession: s,
+	}
+	if o.OrderID == "" {
+		o.OrderID = s.Metadata[MetadataOrderID]
+	}
+	if s.PaymentIntent != nil {
+		o.PaymentIntentID = s.PaymentIntent.ID
+		if s.PaymentIntent.LatestCharge != nil {
+			o.ChargeID = s.PaymentIntent.LatestCharge.ID
+		}
+	}
+	if s.Invoice != nil {
+		o.InvoiceID = s.Invoice.ID
+	}
+	if s.Subscription != nil {
+		o.SubscriptionID = s.Subscription.ID
+	}
+	if s.Customer != nil {
+		o.CustomerID = s.Customer.ID
+	}
+	o.AmountMinor = s.AmountTotal
+	if cur, err := lookupCurrency(o.Currency); err == nil {
+		o.Amount = cur.fromMinor(s.AmountTotal)
+	}
+
+	switch {
+	case s.Status == stripe.CheckoutSessionStatusExpired:
+		o.Kind = CheckoutExpired
+	case s.Status != stripe.CheckoutSessionStatusComplete:
+		o.Kind = PaymentPending
+	case s.PaymentStatus == stripe.CheckoutSessionPaymentStatusPaid,
+		s.PaymentStatus == stripe.CheckoutSessionPaymentStatusNoPaymentRequired:
+		o.Kind = PaymentSucceeded
+	case isDeferredCapture(s):
+		o.Kind = PaymentAuthorized
+	default:
+		o.Kind = PaymentPending
+	}
+	return o
+}
+
+// isDeferredCapture reports whether a completed, unpaid session holds an
+// authorization for a later capture.
+func isDeferredCapture(s *stripe.CheckoutSession) bool {
+	if pi := s.PaymentIntent; pi != nil && pi.Status != "" {
+		return pi.Status == stripe.PaymentIntentStatusRequiresCapture
+	}
+	return s.Metadata[metadataCapture] == "manual"
+}
