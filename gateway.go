@@ -64,8 +64,7 @@ type options struct {
 	now        func() time.Time
 	errs       []error
 
-	webhook webhookOptions
-	//lint:ignore U1000 filled in by the checkout issue
+	webhook  webhookOptions
 	checkout checkoutOptions
 }
 

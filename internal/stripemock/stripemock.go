@@ -135,7 +135,8 @@ func Binary(ctx context.Context, logf func(format string, args ...any)) (string,
 	logf("stripemock: building %s@%s into %s (first run only)", module, version, dir)
 	cmd := exec.CommandContext(ctx, goBin, "build", "-o", tmp, module)
 	cmd.Dir = tools
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
+	// GOWORK=off: the tools module is not part of the repository's workspace.
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod", "GOWORK=off")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		_ = os.Remove(tmp)
