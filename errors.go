@@ -88,6 +88,19 @@ var (
 	// or for a failure to reach it. Use errors.As with *stripe.Error for
 	// Stripe's type, code and request ID.
 	ErrStripeAPI = errors.New("stripegateway: stripe API error")
+
+	// ErrClaimLost is returned by EventStore.Complete and Release when the
+	// caller no longer holds the claim: its lease ran out and another
+	// delivery claimed the event, or the event was released or completed
+	// meanwhile. The handler logs it; the event's effect may have run twice,
+	// so make the lease (WithEventLease) longer than any callback takes.
+	ErrClaimLost = errors.New("stripegateway: event claim lost")
+
+	// ErrEventStoreFull is returned by the in-memory event store's Claim
+	// when it holds its maximum number of events and none can be dropped
+	// (all are being processed under an unexpired lease). The handler
+	// answers 503, so Stripe delivers the event again later.
+	ErrEventStoreFull = errors.New("stripegateway: event store full")
 )
 
 // FieldError is one problem with one Config field.

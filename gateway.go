@@ -118,7 +118,8 @@ func WithMaxNetworkRetries(n int) Option {
 }
 
 // WithClock makes the gateway read the time from now, for tests. It is used
-// for webhook timestamp tolerance and for checkout expiry times.
+// for webhook timestamp tolerance, checkout expiry times, and the event
+// store's leases and retention.
 func WithClock(now func() time.Time) Option {
 	return func(o *options) {
 		if now != nil {

@@ -378,3 +378,20 @@ func moneyQuote(s string) string {
 	}
 	return strconv.Quote(s)
 }
+
+// MinorUnits converts an amount in the major unit (19.99) of an ISO 4217
+// currency to the integer minor-unit amount Stripe uses (1999), exactly,
+// with the rules this package applies to checkout: 500 JPY is 500, 12.34
+// KWD is 12340, 5 ISK is 500. It returns an error matching
+// ErrUnsupportedCurrency or ErrInvalidAmount where CreateCheckout would.
+//
+// It is exported so that test fixtures (see package stripegatewaytest) and
+// hosts reconciling Stripe's reports use the same currency table as the
+// gateway instead of a copy that could drift from it.
+func MinorUnits(amount decimal.Decimal, currencyCode string) (int64, error) {
+	c, err := lookupCurrency(currencyCode)
+	if err != nil {
+		return 0, err
+	}
+	return c.toMinor(amount)
+}

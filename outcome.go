@@ -158,6 +158,46 @@ type Outcome struct {
 	RawObject json.RawMessage
 }
 
+// Messages for PaymentFailed.FailureMessage when Stripe's is not to be shown.
+const (
+	genericDeclineMessage = "Your card was declined."
+	genericFailureMessage = "The payment could not be completed. Please try again or use another payment method."
+)
+
+// hiddenDeclineCodes are the decline codes that Stripe recommends not to
+// reveal to the customer ("present as generic_decline").
+var hiddenDeclineCodes = map[stripe.DeclineCode]bool{
+	"fraudulent":         true,
+	"lost_card":          true,
+	"stolen_card":        true,
+	"pickup_card":        true,
+	"merchant_blacklist": true,
+	"restricted_card":    true,
+	"security_violation": true,
+}
+
+// setAmount sets AmountMinor, and Amount when Currency is known.
+func (o *Outcome) setAmount(minor int64) {
+	o.AmountMinor = minor
+	o.Amount = decimal.Zero
+	if cur, err := lookupCurrency(o.Currency); err == nil {
+		o.Amount = cur.fromMinor(minor)
+	}
+}
+
+// setEvent fills the event fields.
+func (o *Outcome) setEvent(h *eventHead) {
+	o.EventID = h.ID
+	o.EventType = h.Type
+	o.Created = time.Unix(h.Created, 0).UTC()
+	o.Livemode = h.Livemode
+}
+
+// orderIDFrom returns the order ID stored in metadata, or "".
+func orderIDFrom(metadata map[string]string) string {
+	return metadata[MetadataOrderID]
+}
+
 // outcomeFromCheckoutSession maps a Checkout Session to its Outcome. It is
 // shared by the webhook path (checkout.session.* events) and ConfirmCheckout.
 // It fills everything but the event fields.
@@ -189,15 +229,13 @@ func outcomeFromCheckoutSession(s *stripe.CheckoutSession) *Outcome {
 	if s.Customer != nil {
 		o.CustomerID = s.Customer.ID
 	}
-	o.AmountMinor = s.AmountTotal
-	if cur, err := lookupCurrency(o.Currency); err == nil {
-		o.Amount = cur.fromMinor(s.AmountTotal)
-	}
+	o.setAmount(s.AmountTotal)
 
 	switch {
 	case s.Status == stripe.CheckoutSessionStatusExpired:
 		o.Kind = CheckoutExpired
 	case s.Status != stripe.CheckoutSessionStatusComplete:
+		// Still open: the customer has not finished paying.
 		o.Kind = PaymentPending
 	case s.PaymentStatus == stripe.CheckoutSessionPaymentStatusPaid,
 		s.PaymentStatus == stripe.CheckoutSessionPaymentStatusNoPaymentRequired:
@@ -211,10 +249,239 @@ func outcomeFromCheckoutSession(s *stripe.CheckoutSession) *Outcome {
 }
 
 // isDeferredCapture reports whether a completed, unpaid session holds an
-// authorization for a later capture.
+// authorization for a later capture: either its expanded PaymentIntent says
+// so, or CreateCheckout marked it when creating it.
 func isDeferredCapture(s *stripe.CheckoutSession) bool {
 	if pi := s.PaymentIntent; pi != nil && pi.Status != "" {
 		return pi.Status == stripe.PaymentIntentStatusRequiresCapture
 	}
 	return s.Metadata[metadataCapture] == "manual"
+}
+
+// outcomeFromCheckoutEvent maps a checkout.session.* event.
+func outcomeFromCheckoutEvent(typ stripe.EventType, s *stripe.CheckoutSession) *Outcome {
+	o := outcomeFromCheckoutSession(s)
+	switch typ {
+	case stripe.EventTypeCheckoutSessionAsyncPaymentSucceeded:
+		o.Kind = PaymentSucceeded
+	case stripe.EventTypeCheckoutSessionAsyncPaymentFailed:
+		// The session is complete and its delayed payment failed: this
+		// session can no longer be paid. The customer needs a new checkout.
+		o.Kind = PaymentFailed
+		o.Final = true
+		o.FailureMessage = genericFailureMessage
+	case stripe.EventTypeCheckoutSessionExpired:
+		o.Kind = CheckoutExpired
+	}
+	return o
+}
+
+// outcomeFromPaymentIntent maps a payment_intent.* event.
+func outcomeFromPaymentIntent(typ stripe.EventType, pi *stripe.PaymentIntent) *Outcome {
+	o := &Outcome{
+		Created:         time.Unix(pi.Created, 0).UTC(),
+		Livemode:        pi.Livemode,
+		OrderID:         orderIDFrom(pi.Metadata),
+		PaymentIntentID: pi.ID,
+		Currency:        string(pi.Currency),
+		PaymentIntent:   pi,
+	}
+	if pi.LatestCharge != nil {
+		o.ChargeID = pi.LatestCharge.ID
+	}
+	if pi.Invoice != nil {
+		o.InvoiceID = pi.Invoice.ID
+	}
+	if pi.Customer != nil {
+		o.CustomerID = pi.Customer.ID
+	}
+	amount := pi.Amount
+	switch typ {
+	case stripe.EventTypePaymentIntentSucceeded:
+		o.Kind = PaymentSucceeded
+		if pi.AmountReceived > 0 {
+			amount = pi.AmountReceived
+		}
+	case stripe.EventTypePaymentIntentProcessing:
+		o.Kind = PaymentPending
+	case stripe.EventTypePaymentIntentAmountCapturableUpdated:
+		o.Kind = PaymentAuthorized
+		if pi.AmountCapturable > 0 {
+			amount = pi.AmountCapturable
+		}
+	case stripe.EventTypePaymentIntentPaymentFailed:
+		// The PaymentIntent goes back to requires_payment_method and can
+		// still be paid with another payment method (in Checkout, the
+		// session stays open for that). It ends with payment_intent.canceled
+		// or checkout.session.expired, never with this event.
+		o.Kind = PaymentFailed
+		o.Final = false
+		o.FailureMessage = genericFailureMessage
+		if e := pi.LastPaymentError; e != nil {
+			o.FailureCode = string(e.Code)
+			o.DeclineCode = string(e.DeclineCode)
+			o.FailureMessage = customerFailureMessage(e)
+		}
+	case stripe.EventTypePaymentIntentCanceled:
+		o.Kind = PaymentCanceled
+	}
+	o.setAmount(amount)
+	return o
+}
+
+// customerFailureMessage returns a message about a payment error that is
+// safe to show the customer. Stripe writes card errors' messages for
+// customers ("Your card has insufficient funds."); other errors' messages
+// are for developers.
+func customerFailureMessage(e *stripe.Error) string {
+	switch {
+	case e.Type != stripe.ErrorTypeCard:
+		return genericFailureMessage
+	case hiddenDeclineCodes[e.DeclineCode]:
+		return genericDeclineMessage
+	case e.Msg == "":
+		return genericDeclineMessage
+	}
+	return e.Msg
+}
+
+// outcomeFromInvoice maps an invoice.* event.
+func outcomeFromInvoice(typ stripe.EventType, in *stripe.Invoice) *Outcome {
+	o := &Outcome{
+		Created:   time.Unix(in.Created, 0).UTC(),
+		Livemode:  in.Livemode,
+		OrderID:   invoiceOrderID(in),
+		InvoiceID: in.ID,
+		Currency:  string(in.Currency),
+		Invoice:   in,
+	}
+	if in.Subscription != nil {
+		o.SubscriptionID = in.Subscription.ID
+	}
+	if in.Customer != nil {
+		o.CustomerID = in.Customer.ID
+	}
+	if in.PaymentIntent != nil {
+		o.PaymentIntentID = in.PaymentIntent.ID
+	}
+	if in.Charge != nil {
+		o.ChargeID = in.Charge.ID
+	}
+	amount := in.AmountDue
+	switch typ {
+	case stripe.EventTypeInvoicePaymentSucceeded, stripe.EventTypeInvoicePaid:
+		o.Kind = PaymentSucceeded
+		amount = in.AmountPaid
+	case stripe.EventTypeInvoicePaymentFailed:
+		o.Kind = PaymentFailed
+		amount = in.AmountRemaining
+		if amount == 0 {
+			amount = in.AmountDue
+		}
+		o.FailureMessage = genericFailureMessage
+		if in.NextPaymentAttempt > 0 {
+			// Stripe retries the payment (Smart Retries or the retry
+			// schedule): the subscription is still payable.
+			o.NextPaymentAttempt = time.Unix(in.NextPaymentAttempt, 0).UTC()
+		} else {
+			o.Final = true
+		}
+	case stripe.EventTypeInvoiceCreated:
+		o.Kind = InvoiceCreated
+	}
+	o.setAmount(amount)
+	return o
+}
+
+// invoiceOrderID finds the order ID of an invoice: on the invoice itself, in
+// the snapshot of its subscription's metadata (subscription_details, where a
+// subscription created by CreateCheckout keeps it), or on a subscription
+// line, whose metadata is the subscription's.
+func invoiceOrderID(in *stripe.Invoice) string {
+	if id := orderIDFrom(in.Metadata); id != "" {
+		return id
+	}
+	if in.SubscriptionDetails != nil {
+		if id := orderIDFrom(in.SubscriptionDetails.Metadata); id != "" {
+			return id
+		}
+	}
+	if in.Lines != nil {
+		for _, l := range in.Lines.Data {
+			if l == nil {
+				continue
+			}
+			if id := orderIDFrom(l.Metadata); id != "" {
+				return id
+			}
+		}
+	}
+	return ""
+}
+
+// outcomeFromCharge maps charge.refunded. Amount is the amount refunded so
+// far; Charge.Refunded says whether that is all of it.
+func outcomeFromCharge(_ stripe.EventType, ch *stripe.Charge) *Outcome {
+	o := &Outcome{
+		Kind:     PaymentRefunded,
+		Created:  time.Unix(ch.Created, 0).UTC(),
+		Livemode: ch.Livemode,
+		OrderID:  orderIDFrom(ch.Metadata),
+		ChargeID: ch.ID,
+		Currency: string(ch.Currency),
+		Charge:   ch,
+	}
+	if ch.PaymentIntent != nil {
+		o.PaymentIntentID = ch.PaymentIntent.ID
+	}
+	if ch.Invoice != nil {
+		o.InvoiceID = ch.Invoice.ID
+	}
+	if ch.Customer != nil {
+		o.CustomerID = ch.Customer.ID
+	}
+	o.setAmount(ch.AmountRefunded)
+	return o
+}
+
+// outcomeFromDispute maps charge.dispute.created. A dispute carries no order
+// ID unless its metadata has one: find the order by PaymentIntentID or
+// ChargeID.
+func outcomeFromDispute(_ stripe.EventType, d *stripe.Dispute) *Outcome {
+	o := &Outcome{
+		Kind:     PaymentDisputed,
+		Created:  time.Unix(d.Created, 0).UTC(),
+		Livemode: d.Livemode,
+		OrderID:  orderIDFrom(d.Metadata),
+		Currency: string(d.Currency),
+		Dispute:  d,
+	}
+	if d.Charge != nil {
+		o.ChargeID = d.Charge.ID
+	}
+	if d.PaymentIntent != nil {
+		o.PaymentIntentID = d.PaymentIntent.ID
+	}
+	o.setAmount(d.Amount)
+	return o
+}
+
+// outcomeFromSubscription maps customer.subscription.deleted.
+func outcomeFromSubscription(_ stripe.EventType, sub *stripe.Subscription) *Outcome {
+	o := &Outcome{
+		Kind:           SubscriptionCanceled,
+		Created:        time.Unix(sub.Created, 0).UTC(),
+		Livemode:       sub.Livemode,
+		OrderID:        orderIDFrom(sub.Metadata),
+		SubscriptionID: sub.ID,
+		Currency:       string(sub.Currency),
+		Subscription:   sub,
+	}
+	if sub.Customer != nil {
+		o.CustomerID = sub.Customer.ID
+	}
+	if sub.LatestInvoice != nil {
+		o.InvoiceID = sub.LatestInvoice.ID
+	}
+	return o
 }
