@@ -1,0 +1,410 @@
+// Package e2e drives a real headless Chromium through the storefront's
+// payment journeys in offline mode: the store, the simulated hosted
+// checkout in front of stripe-mock, the test cards, the webhooks and the
+// admin pages. It is its own module so that the browser driver stays out
+// of the library's requirements.
+//
+//	cd examples/storefront/e2e && go test ./...
+//
+// It needs Chromium (Debian: apt-get install -y chromium); without it the
+// test skips, except under CI=true, where it fails. Screenshots of each
+// journey's final page go to $STOREFRONT_ARTIFACTS, or artifacts/ here.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/shopspring/decimal"
+
+	"github.com/b27de697/stripegateway"
+	"github.com/b27de697/stripegateway/examples/storefront/internal/shop"
+	"github.com/b27de697/stripegateway/stripegatewaytest"
+)
+
+const webhookSecret = "whsec_storefronte2esecret0000001"
+
+// findChromium returns the browser's path, or skips the test (fails it
+// under CI=true) when there is none.
+func findChromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	const msg = "Chromium not found: install it with `apt-get install -y chromium` (Debian/Ubuntu) or point CHROMIUM at a Chrome binary"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg + "; CI=true requires the browser test to run")
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// artifactDir is where the screenshots go.
+func artifactDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("STOREFRONT_ARTIFACTS")
+	if dir == "" {
+		dir = "artifacts"
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// startStore starts the storefront in-process, offline, on a free port.
+func startStore(t *testing.T, artifacts string) *shop.Server {
+	t.Helper()
+	logFile, err := os.Create(filepath.Join(artifacts, "storefront.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = logFile.Close() })
+	env := map[string]string{"ADDR": "127.0.0.1:0", "STRIPE_WEBHOOK_SECRET": webhookSecret}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // the first run builds stripe-mock
+	defer cancel()
+	srv, err := shop.Start(ctx, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, slog.New(slog.NewTextHandler(logFile, nil)))
+	if err != nil {
+		t.Fatalf("starting the storefront: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return srv
+}
+
+// newBrowser starts headless Chromium with a fresh profile.
+func newBrowser(t *testing.T, path string) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1200, 860),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() {
+		cancelBrowser()
+		cancelAlloc()
+	})
+	if err := chromedp.Do(browserCtx); err != nil { // starts the browser
+		t.Fatalf("starting Chromium at %s: %v", path, err)
+	}
+	return browserCtx
+}
+
+// journey is one browser tab with a deadline.
+type journey struct {
+	t         *testing.T
+	ctx       context.Context
+	srv       *shop.Server
+	artifacts string
+}
+
+func newJourney(t *testing.T, browser context.Context, srv *shop.Server, artifacts string) *journey {
+	tab, cancelTab := chromedp.NewContext(browser)
+	ctx, cancel := context.WithTimeout(tab, 90*time.Second)
+	t.Cleanup(func() {
+		cancel()
+		cancelTab()
+	})
+	return &journey{t: t, ctx: ctx, srv: srv, artifacts: artifacts}
+}
+
+func (j *journey) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	j.t.Helper()
+	if err := chromedp.Do(j.ctx, steps...); err != nil {
+		j.screenshot("FAILED-" + strings.ReplaceAll(j.t.Name(), "/", "_"))
+		j.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func (j *journey) text(sel string) string {
+	j.t.Helper()
+	s, err := chromedp.Run(j.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		j.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+func (j *journey) location() string {
+	j.t.Helper()
+	s, err := chromedp.Run(j.ctx, chromedp.Location())
+	if err != nil {
+		j.t.Fatalf("location: %v", err)
+	}
+	return s
+}
+
+// screenshot saves the page as name.png in the artifact directory.
+func (j *journey) screenshot(name string) string {
+	j.t.Helper()
+	png, err := chromedp.Run(j.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		j.t.Errorf("screenshot %s: %v", name, err)
+		return ""
+	}
+	path := filepath.Join(j.artifacts, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		j.t.Errorf("screenshot %s: %v", name, err)
+	}
+	j.t.Logf("screenshot: %s", path)
+	return path
+}
+
+// buy clicks a product's buy button and waits for the simulated checkout.
+func (j *journey) buy(product string) {
+	j.t.Helper()
+	j.do("open the shop and buy "+product,
+		chromedp.Navigate(j.srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#buy-"+product)),
+		chromedp.Click(chromedp.CSS("#buy-"+product)),
+		chromedp.WaitVisible(chromedp.CSS("#cardNumber")),
+	)
+	if loc := j.location(); !strings.HasPrefix(loc, j.srv.URL+shop.SimulatorPath+"/c/pay/cs_test_") {
+		j.t.Fatalf("the checkout is at %s", loc)
+	}
+}
+
+// pay types a card number and submits.
+func (j *journey) pay(card string) {
+	j.t.Helper()
+	j.do("pay with "+card,
+		chromedp.SendKeys(chromedp.CSS("#cardNumber"), card),
+		chromedp.Click(chromedp.CSS("#submit")),
+	)
+}
+
+// orderFromURL reads the order ID from a success or cancel URL.
+func (j *journey) orderFromURL() *shop.Order {
+	j.t.Helper()
+	u, err := url.Parse(j.location())
+	if err != nil {
+		j.t.Fatal(err)
+	}
+	return j.order(u.Query().Get("order"))
+}
+
+func (j *journey) order(id string) *shop.Order {
+	j.t.Helper()
+	o, err := j.srv.App.Orders().Get(context.Background(), id)
+	if err != nil {
+		j.t.Fatalf("order %q: %v", id, err)
+	}
+	return o
+}
+
+// orderBySession finds the order of the checkout the browser is on.
+func (j *journey) orderOnCheckout() *shop.Order {
+	j.t.Helper()
+	loc := j.location()
+	sessionID := loc[strings.LastIndex(loc, "/")+1:]
+	orders, err := j.srv.App.Orders().List(context.Background())
+	if err != nil {
+		j.t.Fatal(err)
+	}
+	for _, o := range orders {
+		if o.SessionID == sessionID {
+			return o
+		}
+	}
+	j.t.Fatalf("no order for session %s", sessionID)
+	return nil
+}
+
+func mustContain(t *testing.T, what, got string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s: %q does not contain %q", what, got, w)
+		}
+	}
+}
+
+func TestStorefrontInBrowser(t *testing.T) {
+	chromium := findChromium(t)
+	artifacts := artifactDir(t)
+	srv := startStore(t, artifacts)
+	browser := newBrowser(t, chromium)
+	t.Logf("storefront at %s, screenshots in %s", srv.URL, artifacts)
+
+	t.Run("4242 pays", func(t *testing.T) {
+		j := newJourney(t, browser, srv, artifacts)
+		j.do("choose 2 bags", chromedp.Navigate(j.srv.URL+"/"), chromedp.SetValue(chromedp.CSS("#product-beans select"), "2"))
+		j.do("buy", chromedp.Click(chromedp.CSS("#buy-beans")), chromedp.WaitVisible(chromedp.CSS("#cardNumber")))
+		mustContain(t, "checkout page", j.text("#total"), "€49.80")
+		mustContain(t, "checkout page", j.text(".line"), "Coffee beans, 1 kg", "Qty 2", "€24.90 each", "€49.80")
+		j.do("type the card", chromedp.SendKeys(chromedp.CSS("#cardNumber"), "4242 4242 4242 4242"))
+		j.screenshot("simulated-checkout")
+		j.do("pay", chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS("#thanks")))
+		if got := j.text("#status"); got != "Paid" {
+			t.Errorf("success page status = %q, want Paid", got)
+		}
+		ord := j.orderFromURL()
+		j.screenshot("4242-success")
+
+		j.do("open the orders page", chromedp.Navigate(srv.URL+"/admin/orders"), chromedp.WaitVisible(chromedp.CSS("#outcomes-"+ord.ID)))
+		mustContain(t, "orders page", j.text("#outcomes-"+ord.ID), "PaymentSucceeded", "€49.80", "checkout.session.completed")
+		j.screenshot("4242-orders")
+
+		ord = j.order(ord.ID)
+		if ord.Status != shop.StatusPaid {
+			t.Errorf("order status = %s, want paid", ord.Status)
+		}
+		found := false
+		for _, o := range ord.Outcomes {
+			if o.Kind == stripegateway.PaymentSucceeded {
+				found = true
+				if !o.Amount.Equal(decimal.RequireFromString("49.80")) || o.Currency != "eur" {
+					t.Errorf("PaymentSucceeded amount = %s %s, want 49.80 eur", o.Amount, o.Currency)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no PaymentSucceeded outcome recorded: %+v", ord.Outcomes)
+		}
+	})
+
+	t.Run("0002 is declined", func(t *testing.T) {
+		j := newJourney(t, browser, srv, artifacts)
+		j.buy("mug")
+		ord := j.orderOnCheckout()
+		j.pay("4000 0000 0000 0002")
+		j.do("wait for the decline", chromedp.WaitVisible(chromedp.CSS("#error")))
+		mustContain(t, "decline message", j.text("#error"), "Your card was declined.")
+		j.screenshot("0002-declined")
+		if got := j.order(ord.ID).Status; got == shop.StatusPaid {
+			t.Errorf("order status = %s, want unpaid", got)
+		}
+		j.do("go back to the store", chromedp.Click(chromedp.CSS("#cancel")), chromedp.WaitVisible(chromedp.CSS("#retry")))
+		mustContain(t, "cancel page", j.text("#status"), "Payment failed")
+		mustContain(t, "cancel page", j.text("#failure"), "Your card was declined.")
+		j.screenshot("0002-cancel")
+		if got := j.order(ord.ID); got.Status != shop.StatusFailed || got.FailureMessage != "Your card was declined." {
+			t.Errorf("order = %s %q, want failed with the decline message", got.Status, got.FailureMessage)
+		}
+	})
+
+	t.Run("3155 Complete pays", func(t *testing.T) {
+		j := newJourney(t, browser, srv, artifacts)
+		j.buy("kettle")
+		j.pay(stripegatewaytest.CardThreeDSecure)
+		j.do("wait for 3-D Secure", chromedp.WaitVisible(chromedp.CSS("#complete")))
+		j.screenshot("3155-authenticate")
+		j.do("complete", chromedp.Click(chromedp.CSS("#complete")), chromedp.WaitVisible(chromedp.CSS("#thanks")))
+		if got := j.text("#status"); got != "Paid" {
+			t.Errorf("status = %q, want Paid", got)
+		}
+		j.screenshot("3155-complete-success")
+		if got := j.orderFromURL().Status; got != shop.StatusPaid {
+			t.Errorf("order status = %s, want paid", got)
+		}
+	})
+
+	t.Run("3155 Fail does not pay", func(t *testing.T) {
+		j := newJourney(t, browser, srv, artifacts)
+		j.buy("beans")
+		ord := j.orderOnCheckout()
+		j.pay(stripegatewaytest.CardThreeDSecure)
+		j.do("fail 3-D Secure", chromedp.WaitVisible(chromedp.CSS("#fail")), chromedp.Click(chromedp.CSS("#fail")), chromedp.WaitVisible(chromedp.CSS("#error")))
+		mustContain(t, "failure message", j.text("#error"), "unable to authenticate")
+		j.screenshot("3155-fail")
+		j.do("go back to the store", chromedp.Click(chromedp.CSS("#cancel")), chromedp.WaitVisible(chromedp.CSS("#status")))
+		if got := j.text("#status"); got == "Paid" {
+			t.Errorf("cancel page status = %q", got)
+		}
+		j.screenshot("3155-fail-cancel")
+		if got := j.order(ord.ID).Status; got == shop.StatusPaid {
+			t.Errorf("order status = %s, want not paid", got)
+		}
+	})
+
+	t.Run("JPY has no decimals", func(t *testing.T) {
+		j := newJourney(t, browser, srv, artifacts)
+		j.do("open the shop", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#product-matcha")))
+		price := j.text("#product-matcha .price")
+		if price != "¥1,500" {
+			t.Errorf("catalog price = %q, want ¥1,500", price)
+		}
+		j.buy("matcha")
+		if got := j.text("#total"); got != "¥1,500" {
+			t.Errorf("checkout total = %q, want ¥1,500", got)
+		}
+		j.screenshot("jpy-checkout")
+		j.pay(stripegatewaytest.CardSucceeds)
+		j.do("wait for paid", chromedp.WaitVisible(chromedp.CSS("#thanks")))
+		if got := j.text("#order-total"); got != "¥1,500" {
+			t.Errorf("order total = %q, want ¥1,500", got)
+		}
+		ord := j.orderFromURL()
+		j.do("open the orders page", chromedp.Navigate(srv.URL+"/admin/orders"), chromedp.WaitVisible(chromedp.CSS("#outcomes-"+ord.ID)))
+		amounts := j.text("#outcomes-" + ord.ID + " .amount")
+		if amounts != "¥1,500" {
+			t.Errorf("recorded amount shown as %q, want ¥1,500", amounts)
+		}
+		j.screenshot("jpy-orders")
+		for _, o := range j.order(ord.ID).Outcomes {
+			if o.AmountMinor != 1500 || !o.Amount.Equal(decimal.NewFromInt(1500)) || o.Currency != "jpy" {
+				t.Errorf("recorded %s: %s (%d minor) %s, want 1500 jpy", o.Kind, o.Amount, o.AmountMinor, o.Currency)
+			}
+		}
+	})
+
+	t.Run("a live secret key in test mode is refused beside the field", func(t *testing.T) {
+		j := newJourney(t, browser, srv, artifacts)
+		before := srv.App.Gateway()
+		j.do("submit a live key",
+			chromedp.Navigate(srv.URL+"/admin/settings"),
+			chromedp.WaitVisible(chromedp.CSS("#SecretKey")),
+			chromedp.SendKeys(chromedp.CSS("#SecretKey"), "sk_live_51Hlivesecretkeyvalue67890"),
+			chromedp.Click(chromedp.CSS("#save")),
+			chromedp.WaitVisible(chromedp.CSS("#SecretKey-error")),
+		)
+		msg := j.text("#SecretKey-error")
+		mustContain(t, "SecretKey error", msg, "live-mode key", `Mode is "test"`)
+		beside, err := chromedp.Run(j.ctx, chromedp.Evaluate[bool](`document.getElementById("SecretKey-error").previousElementSibling.id === "SecretKey"`))
+		if err != nil || !beside {
+			t.Errorf("the error is not beside the SecretKey field (%v)", err)
+		}
+		if strings.Contains(j.text("main"), "sk_live_51Hlivesecretkeyvalue67890") {
+			t.Error("the page shows the secret key")
+		}
+		j.screenshot("settings-live-key")
+		if srv.App.Gateway() != before {
+			t.Error("an invalid form swapped the gateway")
+		}
+	})
+
+	fmt.Fprintf(os.Stderr, "screenshots: %s\n", artifacts)
+}

@@ -1,0 +1,242 @@
+package shop
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/b27de697/stripegateway"
+	"github.com/b27de697/stripegateway/internal/stripemock"
+	"github.com/b27de697/stripegateway/stripegatewaytest"
+)
+
+// Environment variables read by Start. The STRIPE_* ones are
+// stripegateway's (see stripegateway.ConfigFromEnv).
+const (
+	// EnvAddr is the address to listen on; DefaultAddr if unset.
+	EnvAddr = "ADDR"
+	// EnvBaseURL overrides the store's public URL, which is otherwise
+	// http://ADDR (with localhost for an unspecified host).
+	EnvBaseURL = "STOREFRONT_URL"
+)
+
+// DefaultAddr is where the store listens without ADDR.
+const DefaultAddr = "localhost:8080"
+
+// SimulatorPath is where offline mode mounts the simulated Stripe.
+const SimulatorPath = "/stripe-sim"
+
+// Offline test keys: stripe-mock takes any key of the right shape.
+const (
+	offlineSecretKey      = "sk_test_storefrontofflinesecret00"
+	offlinePublishableKey = "pk_test_storefrontofflinepublish0"
+)
+
+// Server is a running storefront.
+type Server struct {
+	// URL is the store's base URL, e.g. http://localhost:8080.
+	URL string
+	// App is the store.
+	App *App
+	// Offline is true when no STRIPE_SECRET_KEY was set: stripe-mock and
+	// the simulated checkout stand in for Stripe.
+	Offline bool
+	// Simulator is the simulated checkout in offline mode; nil otherwise.
+	Simulator *stripegatewaytest.Simulator
+	// StripeMockURL is stripe-mock's URL in offline mode.
+	StripeMockURL string
+	// WebhookSecret is the secret webhooks must be signed with.
+	WebhookSecret string
+
+	srv  *http.Server
+	mock *stripemock.Server
+	done chan error
+}
+
+// Start reads its settings through getenv (os.LookupEnv in the command),
+// starts stripe-mock in offline mode, and serves the store on ADDR until
+// Shutdown. It returns once the store is listening. In offline mode the
+// first start waits for Go to build stripe-mock.
+//
+//   - ADDR: where to listen, DefaultAddr by default; port 0 picks a free
+//     port (Server.URL tells which).
+//   - STRIPE_SECRET_KEY unset: offline mode. Test keys are used, the API
+//     is stripe-mock (started here; STRIPE_MOCK_URL names a running one)
+//     behind the simulated checkout, mounted at SimulatorPath.
+//   - STRIPE_SECRET_KEY set: real Stripe, configured from the STRIPE_*
+//     variables by stripegateway.ConfigFromLookup.
+//   - STRIPE_WEBHOOK_SECRET: read in both modes. Offline, it is what the
+//     simulator signs with (a random one if unset, logged at start), so
+//     an outside tool can sign events for the store too.
+func Start(ctx context.Context, getenv func(string) (string, bool), logger *slog.Logger) (*Server, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	env := func(k string) string {
+		v, _ := getenv(k)
+		return strings.TrimSpace(v)
+	}
+	addr := env(EnvAddr)
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("storefront: cannot listen on %s (set %s to another address): %w", addr, EnvAddr, err)
+	}
+	base := env(EnvBaseURL)
+	if base == "" {
+		base = baseURL(addr, ln.Addr())
+	}
+	s := &Server{URL: strings.TrimRight(base, "/"), Offline: env(stripegateway.EnvSecretKey) == "", done: make(chan error, 1)}
+	ok := false
+	defer func() {
+		if !ok {
+			_ = ln.Close()
+			if s.mock != nil {
+				_ = s.mock.Close()
+			}
+		}
+	}()
+
+	opts := Options{BaseURL: s.URL, Logger: logger}
+	if s.Offline {
+		secrets := splitSecrets(env(stripegateway.EnvWebhookSecret))
+		if len(secrets) == 0 {
+			secrets = []string{randomWebhookSecret()}
+			logger.Info("storefront: no STRIPE_WEBHOOK_SECRET set; the simulator signs webhooks with a random secret", "secret", secrets[0])
+		}
+		s.WebhookSecret = secrets[0]
+		logger.Info("storefront: no STRIPE_SECRET_KEY set: offline mode with stripe-mock and the simulated checkout")
+		s.mock, err = stripemock.Start(ctx, func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) })
+		if err != nil {
+			return nil, fmt.Errorf("storefront: offline mode needs stripe-mock: %w", err)
+		}
+		s.StripeMockURL = s.mock.URL
+		s.Simulator, err = stripegatewaytest.NewSimulator(stripegatewaytest.SimulatorConfig{
+			UpstreamURL:   s.mock.URL,
+			PublicURL:     s.URL + SimulatorPath,
+			WebhookURL:    s.URL + WebhookPath,
+			WebhookSecret: s.WebhookSecret,
+			BusinessName:  "Gopher Goods",
+			Logger:        logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+		opts.Config = stripegateway.Config{
+			DisplayName:            stripegateway.DefaultDisplayName,
+			MinimumAmount:          decimal.NewFromInt(1),
+			Status:                 stripegateway.StatusActive,
+			Mode:                   stripegateway.ModeTest,
+			PublishableKey:         offlinePublishableKey,
+			SecretKey:              offlineSecretKey,
+			WebhookSecret:          s.WebhookSecret,
+			PreviousWebhookSecrets: secrets[1:],
+		}
+		opts.GatewayOptions = []stripegateway.Option{
+			stripegateway.WithAPIURL(s.Simulator.APIURL()),
+			stripegateway.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}),
+		}
+		opts.Simulator, opts.SimulatorPath, opts.SimulatorWebhookSecret = s.Simulator, SimulatorPath, s.WebhookSecret
+	} else {
+		cfg, err := stripegateway.ConfigFromLookup(getenv)
+		if err != nil {
+			return nil, fmt.Errorf("storefront: the STRIPE_* variables are not a usable configuration: %w%s", err, fieldList(err))
+		}
+		opts.Config = cfg
+		s.WebhookSecret = cfg.WebhookSecret
+	}
+
+	s.App, err = New(opts)
+	if err != nil {
+		return nil, err
+	}
+	s.srv = &http.Server{
+		Handler:           s.App,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		err := s.srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.done <- err
+	}()
+	ok = true
+	logger.Info("storefront: listening", "url", s.URL, "offline", s.Offline)
+	return s, nil
+}
+
+// Done receives the server's error if it stops serving by itself.
+func (s *Server) Done() <-chan error { return s.done }
+
+// Shutdown stops accepting requests, waits for those in flight (until ctx
+// ends), then stops the simulator's deliveries and stripe-mock.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.srv.Shutdown(ctx)
+	if s.Simulator != nil {
+		_ = s.Simulator.Close()
+	}
+	if s.mock != nil {
+		_ = s.mock.Close()
+	}
+	return err
+}
+
+// baseURL is http://host:port for the listening address, with localhost
+// for an unspecified host.
+func baseURL(addr string, actual net.Addr) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = ""
+	}
+	_, port, err := net.SplitHostPort(actual.String())
+	if err != nil {
+		return "http://" + actual.String()
+	}
+	switch host {
+	case "", "0.0.0.0", "::", "[::]":
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func splitSecrets(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func randomWebhookSecret() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return "whsec_" + hex.EncodeToString(b)
+}
+
+// fieldList lists a *ConfigError's fields, one per line.
+func fieldList(err error) string {
+	var ce *stripegateway.ConfigError
+	if !errors.As(err, &ce) {
+		return ""
+	}
+	var b strings.Builder
+	for _, f := range ce.Fields {
+		fmt.Fprintf(&b, "\n  %s: %s", f.Field, f.Message)
+	}
+	return b.String()
+}

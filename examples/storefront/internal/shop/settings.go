@@ -1,0 +1,205 @@
+package shop
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/b27de697/stripegateway"
+)
+
+// The admin's "Settings > Store Settings > Stripe" page: every Config
+// field, each with its Validate message beside it, a "Test connection"
+// button (CheckCredentials) and "Save", which swaps the live Gateway.
+
+// settingsView is what the settings page shows.
+type settingsView struct {
+	// Values are the form's values. Secrets are never written back into
+	// the page: their inputs are empty, and Placeholders say what is kept.
+	Values       map[string]string
+	Placeholders map[string]string
+	Errors       map[string]string
+	Connection   *connectionResult
+	Saved        bool
+	Offline      bool
+	SimSecret    string
+	Version      int64
+	Since        time.Time
+}
+
+type connectionResult struct {
+	OK      bool
+	Message string
+}
+
+// redact shows a key as its prefix and last four characters, like the
+// library does: "sk_test_…abcd".
+func redact(s string) string {
+	if s == "" {
+		return ""
+	}
+	prefix := ""
+	for _, p := range []string{"sk_test_", "sk_live_", "rk_test_", "rk_live_", "pk_test_", "pk_live_", "whsec_"} {
+		if strings.HasPrefix(s, p) {
+			prefix = p
+			break
+		}
+	}
+	body := s[len(prefix):]
+	if len(body) < 12 {
+		return prefix + "…"
+	}
+	return prefix + "…" + body[len(body)-4:]
+}
+
+func redactList(ss []string) string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = redact(s)
+	}
+	return strings.Join(out, ", ")
+}
+
+func (a *App) settingsView(cfg stripegateway.Config) *settingsView {
+	st := a.current.Load()
+	live := st.gw.Config()
+	v := &settingsView{
+		Values: map[string]string{
+			"DisplayName":    cfg.DisplayName,
+			"MinimumAmount":  cfg.MinimumAmount.String(),
+			"Status":         string(cfg.Status),
+			"Mode":           string(cfg.Mode),
+			"PublishableKey": cfg.PublishableKey,
+		},
+		Placeholders: map[string]string{
+			"SecretKey":              "unchanged: " + redact(live.SecretKey),
+			"WebhookSecret":          "unchanged: " + redact(live.WebhookSecret),
+			"PreviousWebhookSecrets": "none",
+		},
+		Errors:  map[string]string{},
+		Offline: a.opts.Simulator != nil,
+		Version: st.version,
+		Since:   st.since,
+	}
+	if live.WebhookSecret == "" {
+		v.Placeholders["WebhookSecret"] = "whsec_…"
+	}
+	if len(live.PreviousWebhookSecrets) > 0 {
+		v.Placeholders["PreviousWebhookSecrets"] = "unchanged: " + redactList(live.PreviousWebhookSecrets)
+	}
+	if s := a.opts.SimulatorWebhookSecret; s != "" {
+		v.SimSecret = redact(s)
+	}
+	return v
+}
+
+func (a *App) handleSettings(w http.ResponseWriter, r *http.Request) {
+	v := a.settingsView(a.Gateway().Config())
+	v.Saved = r.URL.Query().Get("saved") == "1"
+	a.render(w, r, http.StatusOK, "settings", "Stripe settings", v)
+}
+
+// handleSettingsPost validates the form, then tests the connection with
+// it (action=test) or makes it live (action=save).
+func (a *App) handleSettingsPost(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		http.Error(w, "cross-site form post refused", http.StatusForbidden)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	cfg, fieldErrs := a.configFromForm(r)
+	cfg = cfg.Normalize()
+	v := a.settingsView(cfg)
+	for f, msg := range fieldErrs {
+		v.Errors[f] = msg
+	}
+	var ce *stripegateway.ConfigError
+	if err := cfg.Validate(); errors.As(err, &ce) {
+		for _, fe := range ce.Fields {
+			if _, seen := v.Errors[fe.Field]; !seen {
+				v.Errors[fe.Field] = fe.Message
+			}
+		}
+	}
+	// Say what was typed into a secret field, redacted, when it is not
+	// saved: the page never carries a secret back.
+	for _, f := range []string{"SecretKey", "WebhookSecret"} {
+		if typed := strings.TrimSpace(r.PostForm.Get(f)); typed != "" && (len(v.Errors) > 0 || r.PostForm.Get("action") != "save") {
+			v.Placeholders[f] = "not saved: " + redact(typed) + " (enter it again)"
+		}
+	}
+	if len(v.Errors) > 0 {
+		a.render(w, r, http.StatusUnprocessableEntity, "settings", "Stripe settings", v)
+		return
+	}
+
+	switch r.PostForm.Get("action") {
+	case "test":
+		v.Connection = a.testConnection(r.Context(), cfg)
+		a.render(w, r, http.StatusOK, "settings", "Stripe settings", v)
+	case "save":
+		if err := a.Configure(cfg); err != nil {
+			v.Errors["form"] = err.Error()
+			a.render(w, r, http.StatusUnprocessableEntity, "settings", "Stripe settings", v)
+			return
+		}
+		http.Redirect(w, r, "/admin/settings?saved=1", http.StatusSeeOther)
+	default:
+		http.Error(w, "unknown action", http.StatusBadRequest)
+	}
+}
+
+// configFromForm reads the form over the live Config: an empty secret
+// field keeps the live secret.
+func (a *App) configFromForm(r *http.Request) (stripegateway.Config, map[string]string) {
+	cfg := a.Gateway().Config()
+	errs := map[string]string{}
+	f := r.PostForm
+	cfg.DisplayName = f.Get("DisplayName")
+	if s := strings.TrimSpace(f.Get("MinimumAmount")); s == "" {
+		cfg.MinimumAmount = decimal.Zero
+	} else if d, err := decimal.NewFromString(s); err != nil {
+		errs["MinimumAmount"] = "is not a number: enter an amount such as 1.00, or 0 for no store minimum"
+	} else {
+		cfg.MinimumAmount = d
+	}
+	cfg.Status = stripegateway.Status(f.Get("Status"))
+	cfg.Mode = stripegateway.Mode(f.Get("Mode"))
+	cfg.PublishableKey = f.Get("PublishableKey")
+	if s := f.Get("SecretKey"); strings.TrimSpace(s) != "" {
+		cfg.SecretKey = s
+	}
+	if s := f.Get("WebhookSecret"); strings.TrimSpace(s) != "" {
+		cfg.WebhookSecret = s
+	}
+	switch prev := strings.TrimSpace(f.Get("PreviousWebhookSecrets")); {
+	case f.Get("ClearPrevious") == "on":
+		cfg.PreviousWebhookSecrets = nil
+	case prev != "":
+		cfg.PreviousWebhookSecrets = strings.FieldsFunc(prev, func(r rune) bool { return r == '\n' || r == '\r' || r == ',' || r == ' ' })
+	}
+	return cfg, errs
+}
+
+// testConnection builds a Gateway from the form, without making it live,
+// and calls CheckCredentials.
+func (a *App) testConnection(ctx context.Context, cfg stripegateway.Config) *connectionResult {
+	gw, err := a.newGateway(cfg)
+	if err != nil {
+		return &connectionResult{Message: err.Error()}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := gw.CheckCredentials(ctx); err != nil {
+		return &connectionResult{Message: err.Error()}
+	}
+	return &connectionResult{OK: true, Message: "Connected to Stripe in " + string(gw.Mode()) + " mode. Save to make these settings live."}
+}

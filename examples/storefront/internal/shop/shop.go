@@ -1,0 +1,476 @@
+// Package shop is the example storefront: a small net/http store with
+// server-rendered pages that takes card payments through stripegateway,
+// exactly as a host application would. The storefront command is a thin
+// main around Start; tests and the end-to-end test start it in-process.
+package shop
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/b27de697/stripegateway"
+)
+
+// WebhookPath is where Stripe's webhooks are received, as the product
+// documents give it.
+const WebhookPath = "/gateways/stripe/notification"
+
+// Options configure an App.
+type Options struct {
+	// BaseURL is the store's absolute URL as browsers reach it, e.g.
+	// http://localhost:8080. Success and cancel URLs are built from it.
+	BaseURL string
+	// Config is the initial Stripe configuration. The settings page
+	// changes it at run time.
+	Config stripegateway.Config
+	// GatewayOptions are given to every Gateway the App builds, e.g.
+	// WithAPIURL for the simulator. The App adds WithLogger and
+	// WithEventStore itself.
+	GatewayOptions []stripegateway.Option
+	// Orders keeps the orders; in memory if nil.
+	Orders OrderStore
+	// EventStore records processed webhook events, shared by every
+	// Gateway the App builds so that swapping the Gateway forgets nothing;
+	// in memory if nil.
+	EventStore stripegateway.EventStore
+	// Logger; slog.Default() if nil.
+	Logger *slog.Logger
+	// Simulator, when set, is mounted at SimulatorPath (offline mode).
+	Simulator     http.Handler
+	SimulatorPath string
+	// SimulatorWebhookSecret is the secret the simulator signs with, shown
+	// on the settings page in offline mode.
+	SimulatorWebhookSecret string
+	// Now is the clock; time.Now if nil.
+	Now func() time.Time
+}
+
+// App is the storefront: an http.Handler. It is safe for concurrent use.
+type App struct {
+	opts    Options
+	base    string
+	orders  OrderStore
+	events  stripegateway.EventStore
+	logger  *slog.Logger
+	now     func() time.Time
+	mux     *http.ServeMux
+	current atomic.Pointer[gatewayState]
+	version atomic.Int64
+}
+
+// gatewayState is one live configuration: a Gateway and its webhook
+// handler. The settings page builds a new one and swaps the pointer; a
+// request loads the pointer once and keeps using what it loaded, so a swap
+// never disturbs a request in flight.
+type gatewayState struct {
+	gw      *stripegateway.Gateway
+	webhook http.Handler
+	version int64
+	since   time.Time
+}
+
+// New builds the App with opts.Config, which must be valid.
+func New(opts Options) (*App, error) {
+	base := strings.TrimRight(opts.BaseURL, "/")
+	if u, err := url.Parse(base); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, fmt.Errorf("shop: BaseURL must be an absolute http(s) URL, got %q", opts.BaseURL)
+	}
+	a := &App{opts: opts, base: base, orders: opts.Orders, events: opts.EventStore, logger: opts.Logger, now: opts.Now}
+	if a.orders == nil {
+		a.orders = NewMemoryOrders()
+	}
+	if a.events == nil {
+		a.events = stripegateway.NewMemoryEventStore(0, 0)
+	}
+	if a.logger == nil {
+		a.logger = slog.Default()
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if err := a.Configure(opts.Config); err != nil {
+		return nil, err
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", a.handleCatalog)
+	mux.HandleFunc("POST /checkout", a.handleCheckout)
+	mux.HandleFunc("GET /checkout/success", a.handleSuccess)
+	mux.HandleFunc("GET /checkout/cancel", a.handleCancel)
+	mux.HandleFunc("POST /orders/{id}/pay", a.handlePayAgain)
+	mux.HandleFunc("GET /admin/orders", a.handleOrders)
+	mux.HandleFunc("GET /admin/settings", a.handleSettings)
+	mux.HandleFunc("POST /admin/settings", a.handleSettingsPost)
+	mux.HandleFunc(WebhookPath, func(w http.ResponseWriter, r *http.Request) {
+		a.current.Load().webhook.ServeHTTP(w, r)
+	})
+	if opts.Simulator != nil {
+		p := opts.SimulatorPath
+		if p == "" {
+			return nil, errors.New("shop: SimulatorPath is required with a Simulator")
+		}
+		mux.Handle(strings.TrimRight(p, "/")+"/", opts.Simulator)
+	}
+	a.mux = mux
+	return a, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+
+// Gateway returns the live Gateway.
+func (a *App) Gateway() *stripegateway.Gateway { return a.current.Load().gw }
+
+// Orders returns the order store.
+func (a *App) Orders() OrderStore { return a.orders }
+
+// Configure builds a Gateway from cfg and makes it the live one. Requests
+// in flight finish with the Gateway they started with. An invalid cfg
+// changes nothing and returns a *stripegateway.ConfigError.
+func (a *App) Configure(cfg stripegateway.Config) error {
+	gw, err := a.newGateway(cfg)
+	if err != nil {
+		return err
+	}
+	st := &gatewayState{gw: gw, version: a.version.Add(1), since: a.now()}
+	st.webhook = gw.WebhookHandler(stripegateway.Handlers{Default: a.onOutcome})
+	a.current.Store(st)
+	a.logger.Info("storefront: Stripe settings are live", "gateway", gw, "version", st.version)
+	return nil
+}
+
+func (a *App) newGateway(cfg stripegateway.Config) (*stripegateway.Gateway, error) {
+	opts := append([]stripegateway.Option{}, a.opts.GatewayOptions...)
+	opts = append(opts, stripegateway.WithLogger(a.logger), stripegateway.WithEventStore(a.events))
+	return stripegateway.New(cfg, opts...)
+}
+
+// onOutcome is the webhook callback for every kind. It is idempotent
+// (applyOutcome ignores an event it has recorded) and never moves an order
+// backwards.
+func (a *App) onOutcome(ctx context.Context, o *stripegateway.Outcome) error {
+	id := o.OrderID
+	if id == "" {
+		// Disputes and some refunds carry no order ID: find the order by
+		// its PaymentIntent.
+		id = a.orderByPayment(ctx, o)
+	}
+	if id == "" {
+		a.logger.InfoContext(ctx, "storefront: webhook event for no order of this store", "event_id", o.EventID, "kind", string(o.Kind))
+		return nil
+	}
+	ord, err := a.orders.Update(ctx, id, func(ord *Order) error {
+		applyOutcome(ord, o, a.now())
+		return nil
+	})
+	switch {
+	case errors.Is(err, ErrOrderNotFound):
+		// Not ours (another store on the same Stripe account, say):
+		// answering 200 stops Stripe from retrying it.
+		a.logger.InfoContext(ctx, "storefront: webhook event for an unknown order", "order_id", id, "event_id", o.EventID)
+		return nil
+	case err != nil:
+		return err // 500: Stripe delivers the event again
+	}
+	a.logger.InfoContext(ctx, "storefront: order updated", "order_id", id, "kind", string(o.Kind), "event_id", o.EventID, "status", string(ord.Status))
+	return nil
+}
+
+func (a *App) orderByPayment(ctx context.Context, o *stripegateway.Outcome) string {
+	if o.PaymentIntentID == "" && o.SessionID == "" {
+		return ""
+	}
+	orders, err := a.orders.List(ctx)
+	if err != nil {
+		return ""
+	}
+	for _, ord := range orders {
+		if (o.PaymentIntentID != "" && ord.PaymentIntentID == o.PaymentIntentID) || (o.SessionID != "" && ord.SessionID == o.SessionID) {
+			return ord.ID
+		}
+	}
+	return ""
+}
+
+// newOrderID returns a random, unguessable order ID: the success page shows
+// an order to whoever has its ID.
+func newOrderID() string {
+	const alphabet = "abcdefghijkmnopqrstuvwxyz23456789"
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return "ord_" + string(b)
+}
+
+// checkoutRequest is the CheckoutRequest of an order. It is the same for
+// the same order every time, so that CreateCheckout's idempotency key
+// gives back the same session when the customer tries again.
+func (a *App) checkoutRequest(ord *Order) stripegateway.CheckoutRequest {
+	q := "?order=" + url.QueryEscape(ord.ID)
+	req := stripegateway.CheckoutRequest{
+		OrderID:    ord.ID,
+		Currency:   ord.Currency,
+		SuccessURL: a.base + "/checkout/success" + q + "&session_id={CHECKOUT_SESSION_ID}",
+		CancelURL:  a.base + "/checkout/cancel" + q,
+	}
+	for _, l := range ord.Lines {
+		req.Items = append(req.Items, stripegateway.LineItem{Name: l.Name, UnitAmount: l.UnitAmount, Quantity: l.Quantity})
+	}
+	if ord.Interval != "" {
+		req.Mode = stripegateway.CheckoutSubscription
+		req.Recurring = &stripegateway.Recurring{Interval: ord.Interval}
+	}
+	return req
+}
+
+// startCheckout creates the order's Checkout Session and redirects to it.
+func (a *App) startCheckout(w http.ResponseWriter, r *http.Request, st *gatewayState, ord *Order) {
+	cs, err := st.gw.CreateCheckout(r.Context(), a.checkoutRequest(ord))
+	if err != nil {
+		status := http.StatusBadGateway
+		msg := "Stripe could not start the payment. Please try again in a moment."
+		var minErr *stripegateway.MinimumError
+		switch {
+		case errors.Is(err, stripegateway.ErrGatewayDisabled):
+			status, msg = http.StatusServiceUnavailable, "Card payments are switched off at the moment."
+		case errors.As(err, &minErr):
+			status, msg = http.StatusUnprocessableEntity, "The order total is below the minimum of "+FormatMoney(minErr.Minimum, minErr.Currency)+"."
+		case errors.Is(err, stripegateway.ErrInvalidAmount), errors.Is(err, stripegateway.ErrInvalidRequest), errors.Is(err, stripegateway.ErrUnsupportedCurrency):
+			status, msg = http.StatusUnprocessableEntity, "This order cannot be paid by card."
+		}
+		a.logger.ErrorContext(r.Context(), "storefront: checkout failed", "order_id", ord.ID, "error", err)
+		a.renderError(w, r, status, "Payment could not start", msg)
+		return
+	}
+	if _, err := a.orders.Update(r.Context(), ord.ID, func(o *Order) error {
+		o.SessionID = cs.ID
+		return nil
+	}); err != nil {
+		a.renderError(w, r, http.StatusInternalServerError, "Something went wrong", "The order could not be saved.")
+		return
+	}
+	http.Redirect(w, r, cs.URL, http.StatusSeeOther)
+}
+
+// sameOrigin refuses form posts from other sites (cross-site request
+// forgery): browsers send Sec-Fetch-Site and Origin with every POST.
+func sameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return false
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host != r.Host {
+			return false
+		}
+	}
+	return true
+}
+
+// handleCatalog shows the products.
+func (a *App) handleCatalog(w http.ResponseWriter, r *http.Request) {
+	st := a.current.Load()
+	type item struct {
+		Product
+		PriceText string
+		Every     string
+	}
+	var items []item
+	for _, p := range Catalog {
+		items = append(items, item{Product: p, PriceText: FormatMoney(p.Price, p.Currency), Every: intervalLabel(p.Interval)})
+	}
+	a.render(w, r, http.StatusOK, "catalog", "Shop", map[string]any{
+		"Products":    items,
+		"Quantities":  []int{1, 2, 3, 4, 5},
+		"Enabled":     st.gw.Enabled(),
+		"DisplayName": st.gw.DisplayName(),
+	})
+}
+
+// handleCheckout creates an order from a product and a quantity, priced
+// from the catalog, and starts its checkout.
+func (a *App) handleCheckout(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		http.Error(w, "cross-site form post refused", http.StatusForbidden)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	st := a.current.Load()
+	p, ok := productByID(r.PostFormValue("product"))
+	if !ok {
+		a.renderError(w, r, http.StatusBadRequest, "Unknown product", "That product is not in the catalog.")
+		return
+	}
+	qty, ok := quantity(r.PostFormValue("quantity"))
+	if !ok || (p.Interval != "" && qty != 1) {
+		a.renderError(w, r, http.StatusBadRequest, "Invalid quantity", "Choose a quantity from 1 to 10.")
+		return
+	}
+	ord := &Order{
+		ID:        newOrderID(),
+		CreatedAt: a.now(),
+		Currency:  p.Currency,
+		Lines:     []Line{{ProductID: p.ID, Name: p.Name, UnitAmount: p.Price, Quantity: qty}},
+		Total:     p.Price.Mul(decimal.NewFromInt(qty)),
+		Interval:  p.Interval,
+		Status:    StatusUnpaid,
+	}
+	if err := a.orders.Create(r.Context(), ord); err != nil {
+		a.renderError(w, r, http.StatusInternalServerError, "Something went wrong", "The order could not be saved.")
+		return
+	}
+	a.logger.InfoContext(r.Context(), "storefront: order placed", "order_id", ord.ID, "total", ord.Total.String(), "currency", ord.Currency)
+	a.startCheckout(w, r, st, ord)
+}
+
+// handlePayAgain sends the customer back to the order's checkout.
+func (a *App) handlePayAgain(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		http.Error(w, "cross-site form post refused", http.StatusForbidden)
+		return
+	}
+	ord, err := a.orders.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.renderError(w, r, http.StatusNotFound, "Order not found", "There is no such order.")
+		return
+	}
+	switch ord.Status {
+	case StatusUnpaid, StatusFailed:
+	default:
+		http.Redirect(w, r, "/checkout/cancel?order="+url.QueryEscape(ord.ID), http.StatusSeeOther)
+		return
+	}
+	a.startCheckout(w, r, a.current.Load(), ord)
+}
+
+// maxRefreshes bounds how long the success page waits for the webhook:
+// about a minute.
+const maxRefreshes = 40
+
+// handleSuccess is where Stripe sends the customer after paying. It asks
+// Stripe about the session (ConfirmCheckout), which also checks that the
+// session belongs to the order, and shows the order's status, which only
+// the webhook changes. While the order is not settled, the page refreshes
+// itself.
+func (a *App) handleSuccess(w http.ResponseWriter, r *http.Request) {
+	st := a.current.Load()
+	q := r.URL.Query()
+	ord, err := a.orders.Get(r.Context(), q.Get("order"))
+	if err != nil {
+		a.renderError(w, r, http.StatusNotFound, "Order not found", "There is no such order.")
+		return
+	}
+	sessionID := q.Get("session_id")
+	data := map[string]any{"Order": a.orderView(ord)}
+	o, err := st.gw.ConfirmCheckout(r.Context(), sessionID, ord.ID)
+	switch {
+	case errors.Is(err, stripegateway.ErrSessionMismatch), errors.Is(err, stripegateway.ErrInvalidRequest):
+		a.renderError(w, r, http.StatusBadRequest, "Unknown payment", "This payment does not belong to this order.")
+		return
+	case err != nil:
+		a.logger.WarnContext(r.Context(), "storefront: confirm checkout failed", "order_id", ord.ID, "error", err)
+		data["StripeSays"] = "Stripe could not be reached; retrying."
+	default:
+		data["StripeSays"] = kindName(o.Kind)
+		data["StripeAmount"] = FormatMoney(o.Amount, o.Currency)
+	}
+
+	n, _ := strconv.Atoi(q.Get("n"))
+	refresh := ""
+	settled := ord.Status != StatusUnpaid && ord.Status != StatusPending
+	switch {
+	case settled:
+	case n < maxRefreshes:
+		next := *r.URL
+		qq := next.Query()
+		qq.Set("n", strconv.Itoa(n+1))
+		next.RawQuery = qq.Encode()
+		refresh = "1;url=" + next.RequestURI()
+		data["Waiting"] = true
+	default:
+		data["GaveUp"] = true
+	}
+	if err == nil && o.Kind == stripegateway.PaymentSucceeded && ord.Status != StatusPaid {
+		data["PaidAtStripe"] = true
+	}
+	a.renderRefresh(w, r, http.StatusOK, "success", "Thank you", refresh, data)
+}
+
+// handleCancel is where the payment page's back link leads.
+func (a *App) handleCancel(w http.ResponseWriter, r *http.Request) {
+	ord, err := a.orders.Get(r.Context(), r.URL.Query().Get("order"))
+	if err != nil {
+		a.renderError(w, r, http.StatusNotFound, "Order not found", "There is no such order.")
+		return
+	}
+	a.render(w, r, http.StatusOK, "cancel", "Payment not completed", map[string]any{
+		"Order":    a.orderView(ord),
+		"CanRetry": ord.Status == StatusUnpaid || ord.Status == StatusFailed,
+	})
+}
+
+// orderView is an order as the pages show it.
+type orderView struct {
+	*Order
+	TotalText   string
+	Every       string
+	StatusLabel string
+	Lines       []lineView
+	Outcomes    []outcomeView
+}
+
+type lineView struct {
+	Line
+	UnitText, TotalText string
+}
+
+type outcomeView struct {
+	Received
+	KindName   string
+	AmountText string
+}
+
+func (a *App) orderView(o *Order) orderView {
+	v := orderView{Order: o, TotalText: FormatMoney(o.Total, o.Currency), Every: intervalLabel(o.Interval), StatusLabel: o.Status.Label()}
+	for _, l := range o.Lines {
+		v.Lines = append(v.Lines, lineView{Line: l, UnitText: FormatMoney(l.UnitAmount, o.Currency), TotalText: FormatMoney(l.UnitAmount.Mul(decimal.NewFromInt(l.Quantity)), o.Currency)})
+	}
+	for _, rec := range o.Outcomes {
+		ov := outcomeView{Received: rec, KindName: kindName(rec.Kind)}
+		if rec.Currency != "" {
+			ov.AmountText = FormatMoney(rec.Amount, rec.Currency)
+		}
+		v.Outcomes = append(v.Outcomes, ov)
+	}
+	return v
+}
+
+// handleOrders is the admin's list of orders and what Stripe said about
+// each.
+func (a *App) handleOrders(w http.ResponseWriter, r *http.Request) {
+	orders, err := a.orders.List(r.Context())
+	if err != nil {
+		a.renderError(w, r, http.StatusInternalServerError, "Orders unavailable", "The orders could not be read.")
+		return
+	}
+	views := make([]orderView, 0, len(orders))
+	for _, o := range orders {
+		views = append(views, a.orderView(o))
+	}
+	a.render(w, r, http.StatusOK, "orders", "Orders", map[string]any{"Orders": views})
+}

@@ -1,0 +1,63 @@
+// Command storefront is a small store that takes card payments with
+// stripegateway. Run it from the repository root:
+//
+//	go run ./examples/storefront
+//
+// and open http://localhost:8080. Without STRIPE_SECRET_KEY it runs
+// offline: it builds and starts stripe-mock (Stripe's API mock, the version
+// pinned in tools/go.mod) and puts a simulated hosted checkout in front of
+// it, so the whole journey (checkout, test card, webhook, paid order) works
+// with no Stripe account and no network. With STRIPE_SECRET_KEY,
+// STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET it uses Stripe itself;
+// forward the webhooks with the Stripe CLI:
+//
+//	stripe listen --forward-to localhost:8080/gateways/stripe/notification
+//
+// ADDR sets the listening address (default localhost:8080),
+// STRIPE_WEBHOOK_SECRET the webhook signing secret in both modes, and
+// STRIPE_MOCK_URL a stripe-mock that is already running.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/b27de697/stripegateway/examples/storefront/internal/shop"
+)
+
+func main() {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	srv, err := shop.Start(ctx, os.LookupEnv, logger)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Fprintf(os.Stderr, "\n  Gopher Goods is open at %s\n  Orders:          %s/admin/orders\n  Stripe settings: %s/admin/settings\n", srv.URL, srv.URL, srv.URL)
+	if srv.Offline {
+		fmt.Fprintf(os.Stderr, "  Offline mode: pay with 4242 4242 4242 4242 on the simulated checkout (%s%s/)\n", srv.URL, shop.SimulatorPath)
+	}
+	fmt.Fprintln(os.Stderr, "  Ctrl-C stops it.")
+	fmt.Fprintln(os.Stderr)
+
+	select {
+	case <-ctx.Done():
+	case err := <-srv.Done():
+		if err != nil {
+			logger.Error("storefront: server stopped", "error", err)
+		}
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		logger.Error("storefront: shutdown", "error", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,409 @@
+package stripegatewaytest
+
+import (
+	"context"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// This file is the Simulator's payment page and overview.
+
+// formatAmount formats an amount in a currency's minor unit the way a
+// payment page shows it: with the currency's symbol and as many decimals as
+// the currency has ("€24.90", "¥1,500", "KWD 5.12"), from the gateway's
+// currency table. An unknown currency is shown as minor units with its
+// code.
+func formatAmount(minor int64, currency string) string {
+	cur := strings.ToLower(currency)
+	exp, decimals, err := currencyDigits(cur)
+	if err != nil {
+		return strconv.FormatInt(minor, 10) + " " + strings.ToUpper(cur)
+	}
+	d := decimal.New(minor, -exp)
+	s := d.StringFixed(decimals)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	intPart, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, r := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	s = b.String()
+	if frac != "" {
+		s += "." + frac
+	}
+	if neg {
+		s = "-" + s
+	}
+	if sym, ok := currencySymbols[cur]; ok {
+		return sym + s
+	}
+	return strings.ToUpper(cur) + " " + s
+}
+
+var currencySymbols = map[string]string{
+	"eur": "€", "usd": "$", "gbp": "£", "jpy": "¥", "inr": "₹", "krw": "₩",
+	"cad": "CA$", "aud": "A$", "nzd": "NZ$", "chf": "CHF ", "cny": "CN¥", "brl": "R$",
+}
+
+// pageLine is a line as the page shows it.
+type pageLine struct {
+	Name, Description string
+	Quantity          int64
+	Unit, Total       string
+	Every             string
+}
+
+type pageData struct {
+	Business   string
+	Session    SimulatedSession
+	Lines      []pageLine
+	Total      string
+	Every      string
+	Step       string // "card", "3ds", "complete", "expired"
+	Error      string
+	PayAction  string
+	AuthAction string
+	Card       string
+	TestCards  []testCardHint
+	Home       string
+}
+
+type testCardHint struct{ Number, Result string }
+
+var testCardHints = []testCardHint{
+	{"4242 4242 4242 4242", "succeeds"},
+	{"4000 0000 0000 0002", "is declined"},
+	{"4000 0025 0000 3155", "asks for 3-D Secure"},
+}
+
+func every(interval string, count int64) string {
+	if interval == "" {
+		return ""
+	}
+	if count <= 1 {
+		return "per " + interval
+	}
+	return "every " + strconv.FormatInt(count, 10) + " " + interval + "s"
+}
+
+func (s *Simulator) page(ss SimulatedSession, step, errMsg, card string) pageData {
+	d := pageData{
+		Business:   s.business,
+		Session:    ss,
+		Total:      formatAmount(ss.AmountTotal, ss.Currency),
+		Step:       step,
+		Error:      errMsg,
+		PayAction:  s.prefix + "/c/pay/" + url.PathEscape(ss.ID),
+		AuthAction: s.prefix + "/c/pay/" + url.PathEscape(ss.ID) + "/authenticate",
+		Card:       card,
+		TestCards:  testCardHints,
+		Home:       s.prefix + "/",
+	}
+	for _, l := range ss.Lines {
+		pl := pageLine{
+			Name: l.Name, Description: l.Description, Quantity: l.Quantity,
+			Unit:  formatAmount(l.UnitAmount, ss.Currency),
+			Total: formatAmount(l.AmountTotal, ss.Currency),
+			Every: every(l.Interval, l.IntervalCount),
+		}
+		if pl.Every != "" && d.Every == "" {
+			d.Every = pl.Every
+		}
+		d.Lines = append(d.Lines, pl)
+	}
+	return d
+}
+
+func (s *Simulator) render(w http.ResponseWriter, status int, name string, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.WriteHeader(status)
+	if err := simTemplates.ExecuteTemplate(w, name, data); err != nil {
+		s.logger.Error("stripegatewaytest: simulator page failed", "error", err.Error())
+	}
+}
+
+func (s *Simulator) notFound(w http.ResponseWriter) {
+	s.render(w, http.StatusNotFound, "message", map[string]string{
+		"Title": "Page not found", "Text": "This Checkout Session does not exist. It may have been created by another run of the simulator.",
+	})
+}
+
+// pageCheckout shows the payment page.
+func (s *Simulator) pageCheckout(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	ss, ok := s.sessions[r.PathValue("id")]
+	if !ok {
+		s.mu.Unlock()
+		s.notFound(w)
+		return
+	}
+	s.expireIfDue(ss)
+	step := "card"
+	switch {
+	case ss.Status == "complete":
+		step = "complete"
+	case ss.Status == "expired":
+		step = "expired"
+	case ss.threeDS:
+		step = "3ds"
+	}
+	d := s.page(s.snapshot(ss), step, ss.lastError, "")
+	s.mu.Unlock()
+	s.render(w, http.StatusOK, "checkout", d)
+}
+
+// expireIfDue expires an open session past its expiry; s.mu must be held.
+func (s *Simulator) expireIfDue(ss *simSession) {
+	if ss.Status == "open" && !s.now().Before(ss.ExpiresAt) {
+		ss.Status = "expired"
+		ss.threeDS = false
+	}
+}
+
+// pagePay takes the card form.
+func (s *Simulator) pagePay(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	card := r.PostForm.Get("cardNumber")
+	s.mu.Lock()
+	ss, ok := s.sessions[r.PathValue("id")]
+	if !ok {
+		s.mu.Unlock()
+		s.notFound(w)
+		return
+	}
+	s.expireIfDue(ss)
+	if ss.Status != "open" || ss.threeDS {
+		// A second submit, or a stale form: show the current state.
+		s.mu.Unlock()
+		s.afterPayment(w, r, ss.ID, nil)
+		return
+	}
+	c := classifyCard(card)
+	var events []eventSpec
+	switch c.outcome {
+	case "succeed":
+		events = s.succeed(ss)
+	case "decline":
+		events = s.fail(ss, c)
+	case "3ds":
+		ss.threeDS = true
+		ss.lastError = ""
+		s.intentFor(ss).status = "requires_action"
+	default:
+		ss.lastError = c.message
+	}
+	snap := s.snapshot(ss)
+	s.mu.Unlock()
+	s.afterPayment(w, r, snap.ID, func(ctx context.Context) { s.deliver(ctx, snap, events) })
+}
+
+// pageAuthenticate takes the 3-D Secure step's "Complete" or "Fail".
+func (s *Simulator) pageAuthenticate(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	action := r.PostForm.Get("action")
+	s.mu.Lock()
+	ss, ok := s.sessions[r.PathValue("id")]
+	if !ok {
+		s.mu.Unlock()
+		s.notFound(w)
+		return
+	}
+	s.expireIfDue(ss)
+	if ss.Status != "open" || !ss.threeDS || (action != "complete" && action != "fail") {
+		s.mu.Unlock()
+		s.afterPayment(w, r, ss.ID, nil)
+		return
+	}
+	var events []eventSpec
+	if action == "complete" {
+		events = s.succeed(ss)
+	} else {
+		events = s.fail(ss, cardResult{outcome: "decline", code: "payment_intent_authentication_failure", message: msgAuthentication})
+	}
+	snap := s.snapshot(ss)
+	s.mu.Unlock()
+	s.afterPayment(w, r, snap.ID, func(ctx context.Context) { s.deliver(ctx, snap, events) })
+}
+
+// afterPayment sends the events (before answering, so that the store has
+// them when the browser arrives), then redirects a completed session to its
+// success URL or shows the page again.
+func (s *Simulator) afterPayment(w http.ResponseWriter, r *http.Request, id string, send func(context.Context)) {
+	if send != nil {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 30*time.Second)
+		send(ctx)
+		cancel()
+	}
+	s.mu.Lock()
+	ss := s.sessions[id]
+	snap := s.snapshot(ss)
+	threeDS, lastError := ss.threeDS, ss.lastError
+	s.mu.Unlock()
+	switch {
+	case snap.Status == "complete" && snap.SuccessURL != "":
+		http.Redirect(w, r, strings.ReplaceAll(snap.SuccessURL, "{CHECKOUT_SESSION_ID}", snap.ID), http.StatusSeeOther)
+	case snap.Status == "complete":
+		s.render(w, http.StatusOK, "checkout", s.page(snap, "complete", "", ""))
+	case snap.Status == "expired":
+		s.render(w, http.StatusOK, "checkout", s.page(snap, "expired", "", ""))
+	case threeDS:
+		s.render(w, http.StatusOK, "checkout", s.page(snap, "3ds", "", ""))
+	default:
+		status := http.StatusOK
+		if lastError != "" {
+			status = http.StatusPaymentRequired
+		}
+		s.render(w, status, "checkout", s.page(snap, "card", lastError, ""))
+	}
+}
+
+type indexData struct {
+	Business   string
+	Sessions   []indexSession
+	Deliveries []WebhookDelivery
+	WebhookURL string
+}
+
+type indexSession struct {
+	SimulatedSession
+	Total string
+	Page  string
+}
+
+// pageIndex lists the sessions and the webhook deliveries.
+func (s *Simulator) pageIndex(w http.ResponseWriter, r *http.Request) {
+	d := indexData{Business: s.business, WebhookURL: s.cfg.WebhookURL}
+	s.mu.Lock()
+	for i := len(s.order) - 1; i >= 0; i-- {
+		ss := s.snapshot(s.sessions[s.order[i]])
+		d.Sessions = append(d.Sessions, indexSession{SimulatedSession: ss, Total: formatAmount(ss.AmountTotal, ss.Currency), Page: s.prefix + "/c/pay/" + url.PathEscape(ss.ID)})
+	}
+	for i := len(s.deliveries) - 1; i >= 0; i-- {
+		d.Deliveries = append(d.Deliveries, s.deliveries[i])
+	}
+	s.mu.Unlock()
+	s.render(w, http.StatusOK, "index", d)
+}
+
+var simTemplates = template.Must(template.New("sim").Parse(`
+{{define "style"}}<style>
+*{box-sizing:border-box}
+body{margin:0;font:15px/1.45 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#1a1f36;background:#fff}
+.banner{background:#ffde92;color:#5e4200;text-align:center;font-size:12px;font-weight:600;padding:4px;letter-spacing:.04em}
+.wrap{display:flex;flex-wrap:wrap;min-height:calc(100vh - 24px)}
+.summary{flex:1 1 380px;background:#f6f9fc;padding:48px 56px}
+.pay{flex:1 1 380px;padding:48px 56px;max-width:560px}
+.back{color:#697386;text-decoration:none;font-size:14px}
+.business{font-weight:600;margin:18px 0 4px;color:#697386}
+.amount{font-size:36px;font-weight:650;margin:0 0 28px}
+.amount small{font-size:15px;font-weight:400;color:#697386}
+table.lines{width:100%;border-collapse:collapse}
+table.lines td{padding:10px 0;vertical-align:top;border-bottom:1px solid #e3e8ee}
+table.lines td.num{text-align:right;white-space:nowrap}
+.muted{color:#697386;font-size:13px}
+.total td{font-weight:650;border-bottom:none!important}
+h2{font-size:20px;margin:0 0 18px}
+label{display:block;font-size:13px;color:#3c4257;margin:14px 0 6px}
+input[type=text]{width:100%;padding:10px 12px;border:1px solid #d5dbe1;border-radius:6px;font-size:16px}
+.row{display:flex;gap:10px}.row>div{flex:1}
+button{margin-top:22px;width:100%;padding:12px;border:0;border-radius:6px;background:#635bff;color:#fff;font-size:16px;font-weight:600;cursor:pointer}
+button.secondary{background:#fff;color:#c0123c;border:1px solid #c0123c}
+.error{margin-top:16px;padding:10px 12px;border-radius:6px;background:#fdecef;color:#c0123c}
+.ok{padding:10px 12px;border-radius:6px;background:#e8f7ee;color:#0e6245}
+.hint{margin-top:28px;font-size:13px;color:#697386}
+.hint code{background:#f6f9fc;padding:1px 4px;border-radius:3px}
+.acs{border:1px solid #e3e8ee;border-radius:8px;padding:24px}
+footer{font-size:12px;color:#a3acb9;margin-top:36px}
+table.list{border-collapse:collapse;width:100%;font-size:13px}
+table.list th,table.list td{text-align:left;padding:6px 8px;border-bottom:1px solid #e3e8ee}
+</style>{{end}}
+
+{{define "checkout"}}<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{{.Business}} · Simulated Stripe Checkout</title>{{template "style"}}</head>
+<body><div class="banner">TEST MODE · SIMULATED CHECKOUT</div>
+<div class="wrap">
+<div class="summary">
+{{if .Session.CancelURL}}<a class="back" id="back" href="{{.Session.CancelURL}}">← {{.Business}}</a>{{else}}<span class="back">{{.Business}}</span>{{end}}
+<p class="business">{{if eq .Session.Mode "subscription"}}Subscribe to {{.Business}}{{else}}Pay {{.Business}}{{end}}</p>
+<p class="amount" id="total">{{.Total}}{{if .Every}} <small>{{.Every}}</small>{{end}}</p>
+<table class="lines">
+{{range .Lines}}<tr class="line"><td><div class="name">{{.Name}}</div>{{if .Description}}<div class="muted">{{.Description}}</div>{{end}}<div class="muted">Qty {{.Quantity}}{{if gt .Quantity 1}} · {{.Unit}} each{{end}}</div></td><td class="num">{{.Total}}{{if .Every}}<div class="muted">{{.Every}}</div>{{end}}</td></tr>
+{{end}}<tr class="total"><td>Total due today</td><td class="num" id="total-due">{{.Total}}</td></tr>
+</table>
+</div>
+<div class="pay">
+{{if eq .Step "card"}}
+<h2>Pay with card</h2>
+<form method="post" action="{{.PayAction}}" autocomplete="off">
+<label for="cardNumber">Card information</label>
+<input type="text" id="cardNumber" name="cardNumber" inputmode="numeric" placeholder="1234 1234 1234 1234" value="{{.Card}}" autofocus required>
+<div class="row"><div><label for="cardExpiry">Expiry</label><input type="text" id="cardExpiry" name="cardExpiry" placeholder="MM / YY" value="12 / 34"></div>
+<div><label for="cardCvc">CVC</label><input type="text" id="cardCvc" name="cardCvc" placeholder="CVC" value="123"></div></div>
+<label for="billingName">Name on card</label>
+<input type="text" id="billingName" name="billingName" placeholder="Full name" value="Jenny Rosen">
+{{if .Error}}<div class="error" id="error" role="alert">{{.Error}}</div>{{end}}
+<button type="submit" id="submit">{{if eq .Session.Mode "subscription"}}Subscribe{{else}}Pay {{.Total}}{{end}}</button>
+</form>
+<div class="hint">Test cards (any expiry and CVC):<br>{{range .TestCards}}<code>{{.Number}}</code> {{.Result}}<br>{{end}}</div>
+{{if .Session.CancelURL}}<p class="hint"><a id="cancel" href="{{.Session.CancelURL}}">Cancel and return to {{.Business}}</a></p>{{end}}
+{{else if eq .Step "3ds"}}
+<div class="acs" id="three-d-secure">
+<h2>3D Secure 2 Test Page</h2>
+<p>This is a simulated authentication page of the card's bank for a payment of <strong>{{.Total}}</strong> to {{.Business}}. Choose how the authentication ends.</p>
+<form method="post" action="{{.AuthAction}}">
+<button type="submit" id="complete" name="action" value="complete">Complete</button>
+<button type="submit" id="fail" name="action" value="fail" class="secondary">Fail</button>
+</form>
+</div>
+{{else if eq .Step "complete"}}
+<div class="ok" id="done">This payment is complete.</div>
+{{else}}
+<div class="error" id="expired">This Checkout Session has expired.</div>
+{{if .Session.CancelURL}}<p><a href="{{.Session.CancelURL}}">Return to {{.Business}}</a></p>{{end}}
+{{end}}
+<footer>Simulated by stripegatewaytest in front of stripe-mock. No card is charged.</footer>
+</div></div></body></html>
+{{end}}
+
+{{define "message"}}<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>{{template "style"}}</head>
+<body><div class="banner">TEST MODE · SIMULATED CHECKOUT</div><div class="pay"><h2>{{.Title}}</h2><p>{{.Text}}</p></div></body></html>
+{{end}}
+
+{{define "index"}}<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Simulated Stripe · {{.Business}}</title>{{template "style"}}</head>
+<body><div class="banner">TEST MODE · SIMULATED CHECKOUT</div>
+<div style="padding:32px 48px">
+<h2>Checkout Sessions</h2>
+<table class="list"><tr><th>Created</th><th>Session</th><th>Order</th><th>Mode</th><th>Total</th><th>Status</th><th>Payment</th><th>PaymentIntent</th></tr>
+{{range .Sessions}}<tr><td>{{.Created.Format "15:04:05"}}</td><td>{{if .URL}}<a href="{{.Page}}">{{.ID}}</a>{{else}}{{.ID}}{{end}}</td><td>{{.OrderID}}</td><td>{{.Mode}}</td><td>{{.Total}}</td><td>{{.Status}}</td><td>{{.PaymentStatus}}</td><td>{{.PaymentIntentID}} {{.PaymentIntentStatus}}</td></tr>
+{{else}}<tr><td colspan="8">None yet.</td></tr>{{end}}
+</table>
+<h2 style="margin-top:32px">Webhook deliveries to {{.WebhookURL}}</h2>
+<table class="list"><tr><th>Time</th><th>Event</th><th>Type</th><th>Order</th><th>Answer</th><th>Attempts</th><th>Error</th></tr>
+{{range .Deliveries}}<tr><td>{{.At.Format "15:04:05"}}</td><td>{{.EventID}}</td><td>{{.EventType}}</td><td>{{.OrderID}}</td><td>{{.StatusCode}}</td><td>{{.Attempts}}</td><td>{{.Err}}</td></tr>
+{{else}}<tr><td colspan="7">None yet.</td></tr>{{end}}
+</table></div></body></html>
+{{end}}
+`))
