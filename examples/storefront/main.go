@@ -16,10 +16,17 @@
 // ADDR sets the listening address (default localhost:8080),
 // STRIPE_WEBHOOK_SECRET the webhook signing secret in both modes, and
 // STRIPE_MOCK_URL a stripe-mock that is already running.
+//
+// The orders and the record of processed webhook events live in memory
+// unless -db names a SQLite file (or STOREFRONT_DB does; the flag wins),
+// created and migrated at start, so that a restart keeps them:
+//
+//	go run ./examples/storefront -db storefront.db
 package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -31,11 +38,25 @@ import (
 )
 
 func main() {
+	dbPath := flag.String("db", "", "SQLite `file` that keeps the orders and the processed webhook events, created if needed (default $"+shop.EnvDB+"; in memory if neither is set)")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "storefront: unexpected arguments %q\n", flag.Args())
+		flag.Usage()
+		os.Exit(2)
+	}
+	getenv := os.LookupEnv
+	flag.Visit(func(f *flag.Flag) {
+		if f.Name == "db" {
+			getenv = withDB(getenv, *dbPath)
+		}
+	})
+
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	srv, err := shop.Start(ctx, os.LookupEnv, logger)
+	srv, err := shop.Start(ctx, getenv, logger)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -43,6 +64,9 @@ func main() {
 	fmt.Fprintf(os.Stderr, "\n  Gopher Goods is open at %s\n  Orders:          %s/admin/orders\n  Stripe settings: %s/admin/settings\n", srv.URL, srv.URL, srv.URL)
 	if srv.Offline {
 		fmt.Fprintf(os.Stderr, "  Offline mode: pay with 4242 4242 4242 4242 on the simulated checkout (%s%s/)\n", srv.URL, shop.SimulatorPath)
+	}
+	if srv.DBPath != "" {
+		fmt.Fprintf(os.Stderr, "  Orders and webhook events are kept in %s\n", srv.DBPath)
 	}
 	fmt.Fprintln(os.Stderr, "  Ctrl-C stops it.")
 	fmt.Fprintln(os.Stderr)
@@ -59,5 +83,17 @@ func main() {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		logger.Error("storefront: shutdown", "error", err)
 		os.Exit(1)
+	}
+}
+
+// withDB is lookup with STOREFRONT_DB set to path: the -db flag, given on
+// the command line, wins over the environment (-db "" keeps the store in
+// memory whatever STOREFRONT_DB says).
+func withDB(lookup func(string) (string, bool), path string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		if k == shop.EnvDB {
+			return path, true
+		}
+		return lookup(k)
 	}
 }

@@ -1,10 +1,11 @@
 // Package e2e drives a real headless Chromium through the storefront's
 // payment journeys in offline mode: the store, the simulated hosted
 // checkout in front of stripe-mock, the test cards, the webhooks and the
-// admin pages. It is its own module so that the browser driver stays out
-// of the library's requirements.
+// admin pages. It belongs to the storefront's own module
+// (examples/storefront/go.mod), so that the browser driver stays out of the
+// library's requirements. From the repository root:
 //
-//	cd examples/storefront/e2e && go test ./...
+//	go test ./examples/storefront/e2e
 //
 // It needs Chromium (Debian: apt-get install -y chromium); without it the
 // test skips, except under CI=true, where it fails. Screenshots of each

@@ -27,6 +27,10 @@ const (
 	// EnvBaseURL overrides the store's public URL, which is otherwise
 	// http://ADDR (with localhost for an unspecified host).
 	EnvBaseURL = "STOREFRONT_URL"
+	// EnvDB names the SQLite file that keeps the orders and the processed
+	// webhook events (the storefront command's -db flag overrides it).
+	// When it is unset, both live in memory and a restart forgets them.
+	EnvDB = "STOREFRONT_DB"
 )
 
 // DefaultAddr is where the store listens without ADDR.
@@ -56,9 +60,13 @@ type Server struct {
 	StripeMockURL string
 	// WebhookSecret is the secret webhooks must be signed with.
 	WebhookSecret string
+	// DBPath is the SQLite file of the orders and the processed webhook
+	// events (STOREFRONT_DB); empty when they live in memory.
+	DBPath string
 
 	srv  *http.Server
 	mock *stripemock.Server
+	db   *durable
 	done chan error
 }
 
@@ -77,6 +85,11 @@ type Server struct {
 //   - STRIPE_WEBHOOK_SECRET: read in both modes. Offline, it is what the
 //     simulator signs with (a random one if unset, logged at start), so
 //     an outside tool can sign events for the store too.
+//   - STOREFRONT_DB: a SQLite file (created and migrated here) that keeps
+//     the orders and the webhook event store, so that a restart forgets
+//     neither; in memory if unset. Offline, the simulator's sessions stay
+//     in memory: after a restart the old orders and their statuses are
+//     there, but the simulator no longer knows their checkout sessions.
 func Start(ctx context.Context, getenv func(string) (string, bool), logger *slog.Logger) (*Server, error) {
 	if logger == nil {
 		logger = slog.Default()
@@ -105,10 +118,24 @@ func Start(ctx context.Context, getenv func(string) (string, bool), logger *slog
 			if s.mock != nil {
 				_ = s.mock.Close()
 			}
+			if s.db != nil {
+				_ = s.db.db.Close()
+			}
 		}
 	}()
 
 	opts := Options{BaseURL: s.URL, Logger: logger}
+	if path := env(EnvDB); path != "" {
+		s.db, err = openDurable(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		s.DBPath = path
+		opts.Orders, opts.EventStore = s.db.orders, s.db.events
+		logger.Info("storefront: orders and webhook events are kept in SQLite", "path", path)
+	} else {
+		logger.Info("storefront: orders and webhook events are kept in memory; set " + EnvDB + " (or -db) to keep them in a SQLite file")
+	}
 	if s.Offline {
 		secrets := splitSecrets(env(stripegateway.EnvWebhookSecret))
 		if len(secrets) == 0 {
@@ -182,7 +209,8 @@ func Start(ctx context.Context, getenv func(string) (string, bool), logger *slog
 func (s *Server) Done() <-chan error { return s.done }
 
 // Shutdown stops accepting requests, waits for those in flight (until ctx
-// ends), then stops the simulator's deliveries and stripe-mock.
+// ends), then stops the simulator's deliveries and stripe-mock, and closes
+// the SQLite file.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.srv.Shutdown(ctx)
 	if s.Simulator != nil {
@@ -190,6 +218,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if s.mock != nil {
 		_ = s.mock.Close()
+	}
+	if s.db != nil {
+		if cerr := s.db.db.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("storefront: close SQLite %s: %w", s.DBPath, cerr)
+		}
 	}
 	return err
 }

@@ -196,9 +196,9 @@ func TestSignedEventFromOutside(t *testing.T) {
 }
 
 // TestJourneyOverHTTP walks the offline journeys without a browser.
-func TestJourneyOverHTTP(t *testing.T) {
-	srv := startStore(t)
+func TestJourneyOverHTTP(t *testing.T) { journeyOverHTTP(t, startStore(t)) }
 
+func journeyOverHTTP(t *testing.T, srv *Server) {
 	t.Run("4242 pays", func(t *testing.T) {
 		ord, payURL := buy(t, srv, "kettle", 1)
 		page := do(t, http.MethodGet, payURL, nil)

@@ -1,0 +1,347 @@
+package shop
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/b27de697/stripegateway"
+)
+
+// sqliteOrdersSchema is the SQL of SQLiteOrders.Migrate: one row per order
+// in storefront_orders, and its webhook outcomes, in the order they
+// arrived, in storefront_order_outcomes. Times are Unix nanoseconds (NULL
+// for none), amounts decimal strings in the currency's major unit.
+const sqliteOrdersSchema = `
+CREATE TABLE IF NOT EXISTS storefront_orders (
+	id                TEXT PRIMARY KEY,
+	created_at        INTEGER,
+	currency          TEXT NOT NULL,
+	lines             TEXT NOT NULL,
+	total             TEXT NOT NULL,
+	billing_interval  TEXT NOT NULL DEFAULT '',
+	session_id        TEXT NOT NULL DEFAULT '',
+	payment_intent_id TEXT NOT NULL DEFAULT '',
+	subscription_id   TEXT NOT NULL DEFAULT '',
+	status            TEXT NOT NULL,
+	status_at         INTEGER,
+	failure_message   TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS storefront_orders_created ON storefront_orders (created_at DESC, id DESC);
+CREATE TABLE IF NOT EXISTS storefront_order_outcomes (
+	order_id     TEXT NOT NULL REFERENCES storefront_orders (id) ON DELETE CASCADE,
+	seq          INTEGER NOT NULL,
+	kind         TEXT NOT NULL,
+	event_id     TEXT NOT NULL,
+	event_type   TEXT NOT NULL,
+	amount       TEXT NOT NULL,
+	amount_minor INTEGER NOT NULL,
+	currency     TEXT NOT NULL,
+	created      INTEGER,
+	received_at  INTEGER,
+	applied      INTEGER NOT NULL,
+	note         TEXT NOT NULL,
+	PRIMARY KEY (order_id, seq)
+)`
+
+// SQLiteOrders is an OrderStore in a SQLite database, so that the orders
+// survive a restart. Open the database with OpenSQLite and create the
+// tables with Migrate. It is safe for concurrent use.
+type SQLiteOrders struct {
+	db *sql.DB
+}
+
+var _ OrderStore = (*SQLiteOrders)(nil)
+
+// NewSQLiteOrders returns an OrderStore on db, a SQLite database (see
+// OpenSQLite) that the caller keeps open and closes. Call Migrate before
+// the first order.
+func NewSQLiteOrders(db *sql.DB) *SQLiteOrders { return &SQLiteOrders{db: db} }
+
+// Migrate creates the tables if they do not exist. It is idempotent.
+func (s *SQLiteOrders) Migrate(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("orders: migrate: %w", err)
+	}
+	defer tx.Rollback()
+	for _, stmt := range strings.Split(sqliteOrdersSchema, ";") {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("orders: migrate: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("orders: migrate: %w", err)
+	}
+	return nil
+}
+
+const orderColumns = `id, created_at, currency, lines, total, billing_interval, session_id,
+	payment_intent_id, subscription_id, status, status_at, failure_message`
+
+const outcomeColumns = `order_id, seq, kind, event_id, event_type, amount, amount_minor,
+	currency, created, received_at, applied, note`
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Create implements OrderStore.
+func (s *SQLiteOrders) Create(ctx context.Context, o *Order) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("orders: create %s: %w", o.ID, err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM storefront_orders WHERE id = ?`, o.ID).Scan(&n); err != nil {
+		return fmt.Errorf("orders: create %s: %w", o.ID, err)
+	}
+	if n > 0 {
+		return fmt.Errorf("order %s exists already", o.ID)
+	}
+	args, err := orderArgs(o)
+	if err != nil {
+		return fmt.Errorf("orders: create %s: %w", o.ID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO storefront_orders (`+orderColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
+		return fmt.Errorf("orders: create %s: %w", o.ID, err)
+	}
+	if err := insertOutcomes(ctx, tx, o.ID, o.Outcomes); err != nil {
+		return fmt.Errorf("orders: create %s: %w", o.ID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("orders: create %s: %w", o.ID, err)
+	}
+	return nil
+}
+
+// Get implements OrderStore.
+func (s *SQLiteOrders) Get(ctx context.Context, id string) (*Order, error) {
+	o, err := getOrder(ctx, s.db, id)
+	if err != nil && !errors.Is(err, ErrOrderNotFound) {
+		return nil, fmt.Errorf("orders: get %s: %w", id, err)
+	}
+	return o, err
+}
+
+// List implements OrderStore.
+func (s *SQLiteOrders) List(ctx context.Context) ([]*Order, error) {
+	// A transaction, so that the orders and their outcomes are one
+	// snapshot.
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("orders: list: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT `+orderColumns+` FROM storefront_orders ORDER BY created_at DESC, id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("orders: list: %w", err)
+	}
+	var out []*Order
+	byID := map[string]*Order{}
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("orders: list: %w", err)
+		}
+		out = append(out, o)
+		byID[o.ID] = o
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("orders: list: %w", err)
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT `+outcomeColumns+` FROM storefront_order_outcomes ORDER BY order_id, seq`)
+	if err != nil {
+		return nil, fmt.Errorf("orders: list: %w", err)
+	}
+	for rows.Next() {
+		id, r, err := scanOutcome(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("orders: list: %w", err)
+		}
+		if o := byID[id]; o != nil {
+			o.Outcomes = append(o.Outcomes, r)
+		}
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("orders: list: %w", err)
+	}
+	if out == nil {
+		out = []*Order{}
+	}
+	return out, nil
+}
+
+// Update implements OrderStore. It reads, changes and writes the order in
+// one transaction. SQLite has no SELECT … FOR UPDATE: with OpenSQLite's
+// database the transaction takes the write lock when it begins
+// (_txlock=immediate), so Updates run one after the other.
+func (s *SQLiteOrders) Update(ctx context.Context, id string, fn func(*Order) error) (*Order, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("orders: update %s: %w", id, err)
+	}
+	defer tx.Rollback()
+	o, err := getOrder(ctx, tx, id)
+	switch {
+	case errors.Is(err, ErrOrderNotFound):
+		return nil, err
+	case err != nil:
+		return nil, fmt.Errorf("orders: update %s: %w", id, err)
+	}
+	if err := fn(o); err != nil {
+		return nil, err
+	}
+	o.ID = id
+	args, err := orderArgs(o)
+	if err != nil {
+		return nil, fmt.Errorf("orders: update %s: %w", id, err)
+	}
+	// args[0] is the ID: it goes last, in the WHERE clause.
+	args = append(args[1:], id)
+	if _, err := tx.ExecContext(ctx, `UPDATE storefront_orders SET
+		created_at = ?, currency = ?, lines = ?, total = ?, billing_interval = ?, session_id = ?,
+		payment_intent_id = ?, subscription_id = ?, status = ?, status_at = ?, failure_message = ?
+		WHERE id = ?`, args...); err != nil {
+		return nil, fmt.Errorf("orders: update %s: %w", id, err)
+	}
+	// The outcomes are few: write them all again.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM storefront_order_outcomes WHERE order_id = ?`, id); err != nil {
+		return nil, fmt.Errorf("orders: update %s: %w", id, err)
+	}
+	if err := insertOutcomes(ctx, tx, id, o.Outcomes); err != nil {
+		return nil, fmt.Errorf("orders: update %s: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("orders: update %s: %w", id, err)
+	}
+	return o.clone(), nil
+}
+
+// getOrder reads an order and its outcomes.
+func getOrder(ctx context.Context, q querier, id string) (*Order, error) {
+	o, err := scanOrder(q.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM storefront_orders WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: %q", ErrOrderNotFound, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+outcomeColumns+` FROM storefront_order_outcomes WHERE order_id = ? ORDER BY seq`, id)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		_, r, err := scanOutcome(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		o.Outcomes = append(o.Outcomes, r)
+	}
+	return o, closeRows(rows)
+}
+
+func closeRows(rows *sql.Rows) error {
+	err := rows.Err()
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func insertOutcomes(ctx context.Context, q querier, orderID string, rs []Received) error {
+	for i, r := range rs {
+		if _, err := q.ExecContext(ctx, `INSERT INTO storefront_order_outcomes (`+outcomeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			orderID, i, string(r.Kind), r.EventID, r.EventType, r.Amount.String(), r.AmountMinor,
+			r.Currency, nanos(r.Created), nanos(r.ReceivedAt), r.Applied, r.Note); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// orderArgs are the values of orderColumns for o.
+func orderArgs(o *Order) ([]any, error) {
+	lines, err := json.Marshal(o.Lines)
+	if err != nil {
+		return nil, err
+	}
+	return []any{
+		o.ID, nanos(o.CreatedAt), o.Currency, string(lines), o.Total.String(), string(o.Interval), o.SessionID,
+		o.PaymentIntentID, o.SubscriptionID, string(o.Status), nanos(o.StatusAt), o.FailureMessage,
+	}, nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanOrder(sc scanner) (*Order, error) {
+	var (
+		o                 Order
+		created, statusAt sql.NullInt64
+		lines, total      string
+		interval, status  string
+	)
+	if err := sc.Scan(&o.ID, &created, &o.Currency, &lines, &total, &interval, &o.SessionID,
+		&o.PaymentIntentID, &o.SubscriptionID, &status, &statusAt, &o.FailureMessage); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(lines), &o.Lines); err != nil {
+		return nil, fmt.Errorf("order %s: lines: %w", o.ID, err)
+	}
+	var err error
+	if o.Total, err = decimal.NewFromString(total); err != nil {
+		return nil, fmt.Errorf("order %s: total: %w", o.ID, err)
+	}
+	o.CreatedAt, o.StatusAt = fromNanos(created), fromNanos(statusAt)
+	o.Interval, o.Status = stripegateway.Interval(interval), Status(status)
+	return &o, nil
+}
+
+func scanOutcome(sc scanner) (string, Received, error) {
+	var (
+		r                 Received
+		orderID           string
+		seq               int64
+		kind, amount      string
+		created, received sql.NullInt64
+	)
+	if err := sc.Scan(&orderID, &seq, &kind, &r.EventID, &r.EventType, &amount, &r.AmountMinor,
+		&r.Currency, &created, &received, &r.Applied, &r.Note); err != nil {
+		return "", r, err
+	}
+	var err error
+	if r.Amount, err = decimal.NewFromString(amount); err != nil {
+		return "", r, fmt.Errorf("order %s: outcome %d: amount: %w", orderID, seq, err)
+	}
+	r.Kind = stripegateway.Kind(kind)
+	r.Created, r.ReceivedAt = fromNanos(created), fromNanos(received)
+	return orderID, r, nil
+}
+
+// nanos is t in Unix nanoseconds, NULL for the zero time.
+func nanos(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixNano(), Valid: true}
+}
+
+func fromNanos(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64)
+}
