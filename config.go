@@ -112,7 +112,10 @@ func (c Config) Validate() error {
 		add("DisplayName", "is longer than %d characters; shorten it", maxDisplayNameLen)
 	}
 
-	if c.MinimumAmount.IsNegative() {
+	switch {
+	case !plausibleAmount(c.MinimumAmount):
+		add("MinimumAmount", "is out of range (more than %d digits around the decimal point); use an amount such as 10.50", maxAmountExponent)
+	case c.MinimumAmount.IsNegative():
 		add("MinimumAmount", "must not be negative (got %s); use 0 for no store minimum", c.MinimumAmount.String())
 	}
 
@@ -201,6 +204,28 @@ func (c Config) checkKey(add func(string, string, ...any), field, value string, 
 	return p, false
 }
 
+// maxAmountExponent bounds the decimal exponent of an amount this package
+// accepts from configuration. shopspring/decimal can take minutes to print or
+// compare a value such as 1e-2000000000, so such values are refused before
+// anything formats them.
+const maxAmountExponent = 30
+
+// plausibleAmount reports whether d is small enough to be printed and
+// compared cheaply: an exponent within ±maxAmountExponent and at most 64
+// significant digits.
+func plausibleAmount(d decimal.Decimal) bool {
+	e := d.Exponent()
+	return e >= -maxAmountExponent && e <= maxAmountExponent && d.Coefficient().BitLen() <= 213
+}
+
+// amountText prints an amount, or a placeholder for one that is not plausible.
+func amountText(d decimal.Decimal) string {
+	if !plausibleAmount(d) {
+		return "(out of range)"
+	}
+	return d.String()
+}
+
 // webhookSecretProblem describes what is wrong with a webhook secret, or "".
 func webhookSecretProblem(s string) string {
 	if s != strings.TrimSpace(s) {
@@ -281,9 +306,12 @@ func ConfigFromLookup(lookup func(name string) (string, bool)) (Config, error) {
 	var minErr *FieldError
 	if v := get(EnvMinimumAmount, ""); v != "" {
 		d, err := decimal.NewFromString(v)
-		if err != nil {
-			minErr = &FieldError{Field: "MinimumAmount", Message: fmt.Sprintf("%s=%q is not a decimal number; use e.g. 0.50", EnvMinimumAmount, redactText(v))}
-		} else {
+		switch {
+		case err != nil:
+			minErr = &FieldError{Field: "MinimumAmount", Message: fmt.Sprintf("%s=%q is not a decimal number; use e.g. 0.50", EnvMinimumAmount, limitText(redactText(v), 40))}
+		case !plausibleAmount(d):
+			minErr = &FieldError{Field: "MinimumAmount", Message: fmt.Sprintf("%s=%q is out of range; use e.g. 0.50", EnvMinimumAmount, limitText(redactText(v), 40))}
+		default:
 			c.MinimumAmount = d
 		}
 	}
@@ -301,20 +329,20 @@ func ConfigFromLookup(lookup func(name string) (string, bool)) (Config, error) {
 
 // redacted is Config as it may be shown: every key redacted.
 type redactedConfig struct {
-	DisplayName            string          `json:"display_name"`
-	MinimumAmount          decimal.Decimal `json:"minimum_amount"`
-	Status                 Status          `json:"status"`
-	Mode                   Mode            `json:"mode"`
-	PublishableKey         string          `json:"publishable_key"`
-	SecretKey              string          `json:"secret_key"`
-	WebhookSecret          string          `json:"webhook_secret"`
-	PreviousWebhookSecrets []string        `json:"previous_webhook_secrets,omitempty"`
+	DisplayName            string   `json:"display_name"`
+	MinimumAmount          string   `json:"minimum_amount"`
+	Status                 Status   `json:"status"`
+	Mode                   Mode     `json:"mode"`
+	PublishableKey         string   `json:"publishable_key"`
+	SecretKey              string   `json:"secret_key"`
+	WebhookSecret          string   `json:"webhook_secret"`
+	PreviousWebhookSecrets []string `json:"previous_webhook_secrets,omitempty"`
 }
 
 func (c Config) redacted() redactedConfig {
 	r := redactedConfig{
 		DisplayName:    redactText(c.DisplayName),
-		MinimumAmount:  c.MinimumAmount,
+		MinimumAmount:  amountText(c.MinimumAmount),
 		Status:         Status(redactText(string(c.Status))),
 		Mode:           Mode(redactText(string(c.Mode))),
 		PublishableKey: redactKey(c.PublishableKey),
@@ -334,7 +362,7 @@ func (c Config) redacted() redactedConfig {
 func (c Config) String() string {
 	r := c.redacted()
 	return fmt.Sprintf("stripegateway.Config{DisplayName:%q MinimumAmount:%s Status:%q Mode:%q PublishableKey:%q SecretKey:%q WebhookSecret:%q PreviousWebhookSecrets:%q}",
-		r.DisplayName, r.MinimumAmount.String(), r.Status, r.Mode, r.PublishableKey, r.SecretKey, r.WebhookSecret, r.PreviousWebhookSecrets)
+		r.DisplayName, r.MinimumAmount, r.Status, r.Mode, r.PublishableKey, r.SecretKey, r.WebhookSecret, r.PreviousWebhookSecrets)
 }
 
 // GoString is String: %#v shows secrets redacted too.
@@ -359,7 +387,7 @@ func (c Config) LogValue() slog.Value {
 	r := c.redacted()
 	return slog.GroupValue(
 		slog.String("display_name", r.DisplayName),
-		slog.String("minimum_amount", r.MinimumAmount.String()),
+		slog.String("minimum_amount", r.MinimumAmount),
 		slog.String("status", string(r.Status)),
 		slog.String("mode", string(r.Mode)),
 		slog.String("publishable_key", r.PublishableKey),

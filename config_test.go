@@ -34,6 +34,7 @@ func TestConfigValidate(t *testing.T) {
 		{"blank display name", func(c *Config) { c.DisplayName = "   " }, map[string]string{"DisplayName": "required"}},
 		{"display name too long", func(c *Config) { c.DisplayName = strings.Repeat("x", 101) }, map[string]string{"DisplayName": "longer than 100"}},
 		{"negative minimum", func(c *Config) { c.MinimumAmount = decimal.RequireFromString("-0.01") }, map[string]string{"MinimumAmount": "must not be negative"}},
+		{"absurd minimum", func(c *Config) { c.MinimumAmount = decimal.New(-1, -2000000000) }, map[string]string{"MinimumAmount": "out of range"}},
 		{"unknown status", func(c *Config) { c.Status = "enabled" }, map[string]string{"Status": `unknown status "enabled"`}},
 		{"unknown mode", func(c *Config) { c.Mode = "production" }, map[string]string{"Mode": `unknown mode "production"`}},
 		{"publishable key in secret field", func(c *Config) { c.SecretKey = testPK }, map[string]string{"SecretKey": "holds a publishable key"}},
@@ -177,4 +178,24 @@ func TestConfigErrorIsAndAs(t *testing.T) {
 	require.ErrorAs(t, wrapped, &ce)
 	assert.NotEmpty(t, ce.Fields)
 	assert.Contains(t, err.Error(), "stripegateway: invalid configuration: DisplayName: is required")
+}
+
+func TestConfigAbsurdMinimumPrintsQuickly(t *testing.T) {
+	t.Parallel()
+	c, err := ConfigFromLookup(func(k string) (string, bool) {
+		if k == EnvMinimumAmount {
+			return "-1e-2000000000", true
+		}
+		return "", false
+	})
+	var ce *ConfigError
+	require.ErrorAs(t, err, &ce)
+	msg, ok := ce.Field("MinimumAmount")
+	require.True(t, ok)
+	assert.Contains(t, msg, "out of range")
+	assert.True(t, c.MinimumAmount.IsZero(), "an out-of-range value is not kept")
+
+	c.MinimumAmount = decimal.New(1, 2000000000)
+	assert.Contains(t, c.String(), "MinimumAmount:(out of range)")
+	assert.Contains(t, c.Validate().Error(), "MinimumAmount: is out of range")
 }

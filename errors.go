@@ -195,8 +195,11 @@ func (e *APIError) Error() string {
 			fmt.Fprintf(&b, " [request %s]", se.RequestID)
 		}
 	} else if e.Err != nil {
+		// A response that could not be decoded is quoted by stripe-go in
+		// its error; keep only the start of it, which says what went wrong,
+		// so that a truncated body cannot bring customer data into logs.
 		b.WriteString(": ")
-		b.WriteString(redactText(e.Err.Error()))
+		b.WriteString(truncateRunes(redactText(e.Err.Error()), maxErrorDetail))
 	}
 	return b.String()
 }
@@ -221,6 +224,9 @@ func (e *APIError) MarshalJSON() ([]byte, error) {
 		Error string `json:"error"`
 	}{e.Op, e.Error()})
 }
+
+// maxErrorDetail bounds how much of a non-Stripe error's text APIError shows.
+const maxErrorDetail = 200
 
 // wrapAPIError classifies an error from stripe-go. It returns nil for nil.
 func wrapAPIError(op string, err error) error {

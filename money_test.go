@@ -3,6 +3,7 @@ package stripegateway
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 
@@ -334,7 +335,9 @@ func TestCurrencyLookupReturnsCopy(t *testing.T) {
 
 // FuzzMinorUnits checks that conversion never panics and either returns the
 // right sentinel error or converts exactly: never a silent rounding, never a
-// wrong rejection.
+// wrong rejection. Each input is checked both ways (minor → decimal → minor
+// and decimal → minor → decimal) for the fuzzed currency code and for every
+// currency in the table, through MinorUnits too.
 func FuzzMinorUnits(f *testing.F) {
 	seeds := []struct {
 		code, amount string
@@ -354,11 +357,20 @@ func FuzzMinorUnits(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s.code, s.amount, s.minor)
 	}
+	codes := make([]string, 0, len(stripeCurrencies))
+	for code := range stripeCurrencies {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes)
 	f.Fuzz(func(t *testing.T, code, amountText string, minor int64) {
+		fuzzEveryCurrency(t, codes, amountText, minor)
+
 		c, err := lookupCurrency(code)
 		if err != nil {
 			require.ErrorIs(t, err, ErrUnsupportedCurrency)
 			require.True(t, strings.HasPrefix(err.Error(), ErrUnsupportedCurrency.Error()+": "))
+			_, err = MinorUnits(decimal.NewFromInt(1), code)
+			require.ErrorIs(t, err, ErrUnsupportedCurrency)
 			return
 		}
 
@@ -404,4 +416,45 @@ func FuzzMinorUnits(f *testing.F) {
 			scaled.LessThanOrEqual(decimal.NewFromInt(c.maxMinor))
 		require.Equal(t, valid, err == nil, "%s %s: %v", amount, c.code, err)
 	})
+}
+
+// fuzzEveryCurrency checks both conversions of one fuzz input in every
+// currency of the table: exact, or ErrInvalidAmount, never rounded. (The
+// independent verdict on which amounts are valid is checked in the fuzzed
+// currency only, in FuzzMinorUnits, to keep each execution cheap.)
+func fuzzEveryCurrency(t *testing.T, codes []string, amountText string, minor int64) {
+	amount, amountErr := decimal.NewFromString(amountText)
+	for _, code := range codes {
+		c := stripeCurrencies[code]
+
+		// Minor → decimal → minor: minor mapped onto the amounts Stripe
+		// accepts in c (0 to maxMinor, a multiple of step).
+		m := minor % (c.maxMinor + 1)
+		if m < 0 {
+			m = -m
+		}
+		m -= m % c.step
+		got, err := c.toMinor(c.fromMinor(m))
+		require.NoError(t, err, "%d %s", m, code)
+		require.Equal(t, m, got, "%s", code)
+		got, err = MinorUnits(c.fromMinor(m), strings.ToUpper(code))
+		require.NoError(t, err, "%d %s", m, code)
+		require.Equal(t, m, got, "%s", code)
+
+		// Decimal → minor → decimal: the same value, or ErrInvalidAmount.
+		if amountErr != nil {
+			continue
+		}
+		got, err = MinorUnits(amount, code)
+		switch {
+		case err != nil:
+			require.ErrorIs(t, err, ErrInvalidAmount, "%s %s", amountText, code)
+			require.Zero(t, got)
+		case amount.IsZero():
+			require.Zero(t, got)
+		default:
+			require.True(t, c.fromMinor(got).Equal(amount), "%s %s -> %d: rounded", amountText, code, got)
+			require.Zero(t, got%c.step)
+		}
+	}
 }

@@ -105,3 +105,12 @@ func TestRedactKey(t *testing.T) {
 		assert.Equal(t, tt.want, redactKey(tt.in), tt.in)
 	}
 }
+
+func TestAPIErrorBoundsUndecodableBody(t *testing.T) {
+	t.Parallel()
+	body := `{"object":"checkout.session","customer_details":{"email":"jane@example.com"` + strings.Repeat("x", 2000)
+	err := wrapAPIError("create checkout session", fmt.Errorf("unexpected end of JSON input: %s", body))
+	assert.ErrorIs(t, err, ErrStripeAPI)
+	assert.Less(t, len([]rune(err.Error())), 300)
+	assert.Contains(t, err.Error(), "unexpected end of JSON input")
+}
