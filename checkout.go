@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/mail"
 	"net/url"
 	"sort"
@@ -440,16 +442,22 @@ func (g *Gateway) CreateCheckout(ctx context.Context, req CheckoutRequest) (*Che
 		return nil, err
 	}
 
+	// The form is encoded once: its text derives the idempotency key, and
+	// the same values are sent (what session.Client.New does, minus a
+	// second encoding).
 	params := plan.params
+	values := &form.Values{}
+	form.AppendTo(values, params)
 	key := req.IdempotencyKey
 	if key == "" {
-		key = checkoutIdempotencyKey(req.OrderID, params)
+		key = checkoutIdempotencyKey(req.OrderID, values)
 	}
 	params.SetIdempotencyKey(key)
 	params.Context = ctx
 
 	s, replayed, err := callContext(ctx, func() (*stripe.CheckoutSession, bool, error) {
-		s, err := g.sessions.New(params)
+		s := &stripe.CheckoutSession{}
+		err := g.backend.CallRaw(http.MethodPost, "/v1/checkout/sessions", g.cfg.SecretKey, values, &params.Params, s)
 		return s, err == nil && isReplayed(s.LastResponse), err
 	})
 	if err != nil {
@@ -1008,14 +1016,16 @@ func checkIdempotencyKey(field, key string) error {
 }
 
 // checkoutIdempotencyKey derives the idempotency key of a Checkout Session
-// from the order ID and a SHA-256 hash of every form parameter that will be
-// sent (sorted by url.Values.Encode), so the same request always gives the
-// same key and any change gives another. The "v1" names this derivation.
-func checkoutIdempotencyKey(orderID string, params *stripe.CheckoutSessionParams) string {
-	values := &form.Values{}
-	form.AppendTo(values, params)
-	sum := sha256.Sum256([]byte("stripegateway checkout v1\n" + values.ToValues().Encode()))
-	return "stripegateway-checkout-" + idempotencySafe(orderID, 100) + "-" + hex.EncodeToString(sum[:])
+// from the order ID and a SHA-256 hash of the encoded form that is sent, so
+// the same request always gives the same key and any change gives another.
+// The "v2" names this derivation.
+func checkoutIdempotencyKey(orderID string, values *form.Values) string {
+	// form.Values encodes in a fixed order (struct fields in order, map
+	// keys sorted), so equal requests give equal text.
+	h := sha256.New()
+	_, _ = io.WriteString(h, "stripegateway checkout v2\n")
+	_, _ = io.WriteString(h, values.Encode())
+	return "stripegateway-checkout-" + idempotencySafe(orderID, 100) + "-" + hex.EncodeToString(h.Sum(nil))
 }
 
 // operationIdempotencyKey derives the key of a capture, cancellation, refund

@@ -307,45 +307,78 @@ type eventSpec struct {
 	object func(raw []byte) (*Outcome, error)
 }
 
-func newEventSpec[T any](typ stripe.EventType, build func(stripe.EventType, *T) *Outcome) eventSpec {
+// newEventSpec makes the spec of events whose data.object is a T, decoded
+// as a D: T itself, or T's plain type (see plainPaymentIntent) that as
+// converts back to T.
+func newEventSpec[T, D any](typ stripe.EventType, build func(stripe.EventType, *T) *Outcome, as func(*D) *T) eventSpec {
 	return eventSpec{
 		typ: typ,
 		full: func(payload []byte) (eventHead, *Outcome, bool) {
-			var e typedEvent[T]
+			var e typedEvent[D]
 			if json.Unmarshal(payload, &e) != nil || e.Type != typ || e.Data.Object == nil {
 				return eventHead{}, nil, false
 			}
-			return e.eventHead, build(typ, e.Data.Object), true
+			return e.eventHead, build(typ, as(e.Data.Object)), true
 		},
 		object: func(raw []byte) (*Outcome, error) {
-			v := new(T)
+			v := new(D)
 			if err := json.Unmarshal(raw, v); err != nil {
 				return nil, err
 			}
-			return build(typ, v), nil
+			return build(typ, as(v)), nil
 		},
 	}
 }
 
+// Plain types of the stripe-go objects that implement json.Unmarshaler.
+// Their UnmarshalJSON only exists for an expandable field sent as a bare ID
+// ("pi_123"): for an object it decodes the bytes again with
+// json.Unmarshal into a copy of the type, so encoding/json first skips over
+// the object, then validates it again, then decodes it, then copies the
+// struct. A defined type has none of its underlying type's methods, so a
+// plain type is decoded field by field in the pass that decodes the
+// payload, into exactly the struct the method would produce. data.object
+// is always a whole object (a bare ID does not decode into a plain type and
+// is refused by parseEventSlow). Nested expandable fields keep their own
+// types and methods, so an ID there decodes as stripe-go decodes it.
+// TestVerifyAndParseMatchesStripeGo checks the equivalence on the fixtures.
+type (
+	plainPaymentIntent stripe.PaymentIntent
+	plainInvoice       stripe.Invoice
+	plainCharge        stripe.Charge
+	plainDispute       stripe.Dispute
+	plainSubscription  stripe.Subscription
+)
+
+func asPaymentIntent(p *plainPaymentIntent) *stripe.PaymentIntent { return (*stripe.PaymentIntent)(p) }
+func asInvoice(p *plainInvoice) *stripe.Invoice                   { return (*stripe.Invoice)(p) }
+func asCharge(p *plainCharge) *stripe.Charge                      { return (*stripe.Charge)(p) }
+func asDispute(p *plainDispute) *stripe.Dispute                   { return (*stripe.Dispute)(p) }
+func asSubscription(p *plainSubscription) *stripe.Subscription    { return (*stripe.Subscription)(p) }
+
+// asCheckoutSession is the identity: stripe.CheckoutSession has no
+// UnmarshalJSON, as Checkout Sessions are never expandable.
+func asCheckoutSession(s *stripe.CheckoutSession) *stripe.CheckoutSession { return s }
+
 // eventSpecs lists the events this package interprets, in the order of the
 // table in Outcome's documentation. EventTypes returns their types.
 var eventSpecs = []eventSpec{
-	newEventSpec(stripe.EventTypeCheckoutSessionCompleted, outcomeFromCheckoutEvent),
-	newEventSpec(stripe.EventTypeCheckoutSessionAsyncPaymentSucceeded, outcomeFromCheckoutEvent),
-	newEventSpec(stripe.EventTypeCheckoutSessionAsyncPaymentFailed, outcomeFromCheckoutEvent),
-	newEventSpec(stripe.EventTypeCheckoutSessionExpired, outcomeFromCheckoutEvent),
-	newEventSpec(stripe.EventTypePaymentIntentSucceeded, outcomeFromPaymentIntent),
-	newEventSpec(stripe.EventTypePaymentIntentProcessing, outcomeFromPaymentIntent),
-	newEventSpec(stripe.EventTypePaymentIntentAmountCapturableUpdated, outcomeFromPaymentIntent),
-	newEventSpec(stripe.EventTypePaymentIntentPaymentFailed, outcomeFromPaymentIntent),
-	newEventSpec(stripe.EventTypePaymentIntentCanceled, outcomeFromPaymentIntent),
-	newEventSpec(stripe.EventTypeInvoicePaymentSucceeded, outcomeFromInvoice),
-	newEventSpec(stripe.EventTypeInvoicePaid, outcomeFromInvoice),
-	newEventSpec(stripe.EventTypeInvoicePaymentFailed, outcomeFromInvoice),
-	newEventSpec(stripe.EventTypeInvoiceCreated, outcomeFromInvoice),
-	newEventSpec(stripe.EventTypeChargeRefunded, outcomeFromCharge),
-	newEventSpec(stripe.EventTypeChargeDisputeCreated, outcomeFromDispute),
-	newEventSpec(stripe.EventTypeCustomerSubscriptionDeleted, outcomeFromSubscription),
+	newEventSpec(stripe.EventTypeCheckoutSessionCompleted, outcomeFromCheckoutEvent, asCheckoutSession),
+	newEventSpec(stripe.EventTypeCheckoutSessionAsyncPaymentSucceeded, outcomeFromCheckoutEvent, asCheckoutSession),
+	newEventSpec(stripe.EventTypeCheckoutSessionAsyncPaymentFailed, outcomeFromCheckoutEvent, asCheckoutSession),
+	newEventSpec(stripe.EventTypeCheckoutSessionExpired, outcomeFromCheckoutEvent, asCheckoutSession),
+	newEventSpec(stripe.EventTypePaymentIntentSucceeded, outcomeFromPaymentIntent, asPaymentIntent),
+	newEventSpec(stripe.EventTypePaymentIntentProcessing, outcomeFromPaymentIntent, asPaymentIntent),
+	newEventSpec(stripe.EventTypePaymentIntentAmountCapturableUpdated, outcomeFromPaymentIntent, asPaymentIntent),
+	newEventSpec(stripe.EventTypePaymentIntentPaymentFailed, outcomeFromPaymentIntent, asPaymentIntent),
+	newEventSpec(stripe.EventTypePaymentIntentCanceled, outcomeFromPaymentIntent, asPaymentIntent),
+	newEventSpec(stripe.EventTypeInvoicePaymentSucceeded, outcomeFromInvoice, asInvoice),
+	newEventSpec(stripe.EventTypeInvoicePaid, outcomeFromInvoice, asInvoice),
+	newEventSpec(stripe.EventTypeInvoicePaymentFailed, outcomeFromInvoice, asInvoice),
+	newEventSpec(stripe.EventTypeInvoiceCreated, outcomeFromInvoice, asInvoice),
+	newEventSpec(stripe.EventTypeChargeRefunded, outcomeFromCharge, asCharge),
+	newEventSpec(stripe.EventTypeChargeDisputeCreated, outcomeFromDispute, asDispute),
+	newEventSpec(stripe.EventTypeCustomerSubscriptionDeleted, outcomeFromSubscription, asSubscription),
 }
 
 var eventSpecByType = func() map[stripe.EventType]*eventSpec {
