@@ -295,7 +295,8 @@ type CheckoutSession struct {
 	URL string
 	// ExpiresAt is when the session expires if unpaid.
 	ExpiresAt time.Time
-	// AmountTotal is the total Stripe computed, in the major unit.
+	// AmountTotal is the total Stripe computed, in the major unit (the
+	// request's own total when the answer carries none).
 	AmountTotal decimal.Decimal
 	// Currency is the lowercase ISO 4217 code.
 	Currency string
@@ -464,6 +465,13 @@ func (g *Gateway) CreateCheckout(ctx context.Context, req CheckoutRequest) (*Che
 		return nil, stripeCallError(ctx, op, err)
 	}
 	cs := newCheckoutSession(s, plan.cur)
+	if s.AmountTotal == 0 && plan.total > 0 {
+		// An answer without amount_total (API mocks send null): the total
+		// sent is the total, since no discounts, tax or shipping are asked
+		// for.
+		cs.AmountTotal = plan.cur.fromMinor(plan.total)
+		cs.Currency = plan.cur.code
+	}
 	cs.IdempotencyKey = key
 	cs.Replayed = replayed
 	g.logger.Info("stripegateway: checkout session created",
@@ -552,9 +560,9 @@ func (g *Gateway) planCheckout(req CheckoutRequest) (*checkoutPlan, error) {
 
 	reserved := 1 // MetadataOrderID
 	if p.mode == CheckoutDeferredCapture {
-		reserved++ // metadataCapture
+		reserved++ // MetadataCaptureMethod
 	}
-	meta, err := checkMetadata(req.Metadata, reserved)
+	meta, err := checkMetadata(req.Metadata, reserved, req.OrderID)
 	if err != nil {
 		return nil, err
 	}
@@ -604,7 +612,7 @@ func (g *Gateway) planCheckout(req CheckoutRequest) (*checkoutPlan, error) {
 		params.Mode = stripe.String(string(stripe.CheckoutSessionModeSubscription))
 		params.SubscriptionData = &stripe.CheckoutSessionSubscriptionDataParams{Metadata: objectMeta}
 	case CheckoutDeferredCapture:
-		params.Metadata[metadataCapture] = "manual"
+		params.Metadata[MetadataCaptureMethod] = "manual"
 		params.PaymentIntentData = &stripe.CheckoutSessionPaymentIntentDataParams{
 			CaptureMethod: stripe.String(string(stripe.PaymentIntentCaptureMethodManual)),
 			Metadata:      objectMeta,
@@ -908,6 +916,8 @@ func checkOrderID(id string) error {
 	switch {
 	case strings.TrimSpace(id) == "":
 		return invalidField("OrderID", "is required: pass the store's order reference")
+	case id != strings.TrimSpace(id):
+		return invalidField("OrderID", "has leading or trailing whitespace; remove it, or the order will not match its events")
 	case !utf8.ValidString(id):
 		return invalidField("OrderID", "is not valid UTF-8")
 	case utf8.RuneCountInString(id) > MaxOrderIDLength:
@@ -957,7 +967,7 @@ func checkCustomer(email, id string) error {
 // checkMetadata validates the caller's metadata against Stripe's limits,
 // with reserved keys of the package's own, and returns it without empty
 // values.
-func checkMetadata(m map[string]string, reserved int) (map[string]string, error) {
+func checkMetadata(m map[string]string, reserved int, orderID string) (map[string]string, error) {
 	out := make(map[string]string, len(m))
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -968,8 +978,10 @@ func checkMetadata(m map[string]string, reserved int) (map[string]string, error)
 		v := m[k]
 		field := fmt.Sprintf("Metadata[%q]", truncateRunes(k, 60))
 		switch {
-		case k == MetadataOrderID || k == metadataCapture:
-			return nil, invalidField(field, "is set by the gateway; use CheckoutRequest.OrderID for the order reference")
+		case k == MetadataOrderID && v == orderID:
+			continue // the same value the gateway writes: harmless
+		case k == MetadataOrderID || k == MetadataCaptureMethod:
+			return nil, invalidField(field, "is set by the gateway and cannot be overwritten; use CheckoutRequest.OrderID for the order reference")
 		case k == "" || strings.TrimSpace(k) == "":
 			return nil, invalidField("Metadata", "has an empty key")
 		case !utf8.ValidString(k) || !utf8.ValidString(v):
@@ -1160,31 +1172,30 @@ func (g *Gateway) ExpireCheckout(ctx context.Context, sessionID string, opts ...
 // an inactive gateway too.
 func (g *Gateway) Capture(ctx context.Context, paymentIntentID string, amount *decimal.Decimal, opts ...CallOption) (*PaymentResult, error) {
 	const op = "capture payment"
-	if !isStripeID(paymentIntentID, "pi_") {
-		return nil, invalidField("paymentIntentID", "%q is not a PaymentIntent ID (pi_…)", redactText(truncateRunes(paymentIntentID, 80)))
+	if err := checkPaymentIntentID(paymentIntentID); err != nil {
+		return nil, err
 	}
 	o := applyCallOptions(opts)
 	params := &stripe.PaymentIntentCaptureParams{}
 	part := "full"
 	if amount != nil {
-		pi, err := g.getPaymentIntent(ctx, paymentIntentID)
+		pi, cur, minor, err := g.paymentIntentAmount(ctx, paymentIntentID, *amount)
 		if err != nil {
 			return nil, err
 		}
-		cur, err := lookupCurrency(string(pi.Currency))
-		if err != nil {
-			return nil, withDetail(err, "PaymentIntent "+pi.ID)
-		}
-		minor, err := cur.toMinor(*amount)
-		if err != nil {
-			return nil, withDetail(err, "amount")
+		// Never more than authorized. While the authorization is held,
+		// AmountCapturable is what is left of it; in any other state
+		// Stripe refuses the capture with its own state error.
+		capturable := pi.Amount
+		if pi.Status == stripe.PaymentIntentStatusRequiresCapture {
+			capturable = pi.AmountCapturable
 		}
 		switch {
 		case minor == 0:
 			return nil, fmt.Errorf("%w: amount: capturing 0 %s captures nothing; use CancelAuthorization to release the hold", ErrInvalidAmount, cur.upper())
-		case minor > pi.AmountCapturable:
+		case minor > capturable:
 			return nil, fmt.Errorf("%w: amount: %s %s is above the %s %s that PaymentIntent %s can capture (status %s); nothing was captured",
-				ErrInvalidAmount, amountString(cur, cur.fromMinor(minor)), cur.upper(), amountString(cur, cur.fromMinor(pi.AmountCapturable)), cur.upper(), pi.ID, pi.Status)
+				ErrInvalidAmount, amountString(cur, cur.fromMinor(minor)), cur.upper(), amountString(cur, cur.fromMinor(capturable)), cur.upper(), pi.ID, pi.Status)
 		}
 		params.AmountToCapture = stripe.Int64(minor)
 		part = strconv.FormatInt(minor, 10)
@@ -1213,8 +1224,8 @@ func (g *Gateway) Capture(ctx context.Context, paymentIntentID string, amount *d
 // IdempotencyKey overrides it. It works on an inactive gateway too.
 func (g *Gateway) CancelAuthorization(ctx context.Context, paymentIntentID string, opts ...CallOption) (*PaymentResult, error) {
 	const op = "cancel payment"
-	if !isStripeID(paymentIntentID, "pi_") {
-		return nil, invalidField("paymentIntentID", "%q is not a PaymentIntent ID (pi_…)", redactText(truncateRunes(paymentIntentID, 80)))
+	if err := checkPaymentIntentID(paymentIntentID); err != nil {
+		return nil, err
 	}
 	key, err := callKey(applyCallOptions(opts), operationIdempotencyKey("cancel", paymentIntentID))
 	if err != nil {
@@ -1252,8 +1263,8 @@ func (g *Gateway) CancelAuthorization(ctx context.Context, paymentIntentID strin
 // refunds distinct. It works on an inactive gateway too.
 func (g *Gateway) Refund(ctx context.Context, paymentIntentID string, amount *decimal.Decimal, reason RefundReason, opts ...CallOption) (*RefundResult, error) {
 	const op = "refund payment"
-	if !isStripeID(paymentIntentID, "pi_") {
-		return nil, invalidField("paymentIntentID", "%q is not a PaymentIntent ID (pi_…)", redactText(truncateRunes(paymentIntentID, 80)))
+	if err := checkPaymentIntentID(paymentIntentID); err != nil {
+		return nil, err
 	}
 	switch reason {
 	case "", RefundDuplicate, RefundFraudulent, RefundRequestedByCustomer:
@@ -1266,19 +1277,11 @@ func (g *Gateway) Refund(ctx context.Context, paymentIntentID string, amount *de
 	if amount != nil {
 		// Check what can be checked offline before asking Stripe.
 		if amount.Sign() <= 0 {
-			return nil, fmt.Errorf("%w: amount: a refund of %s must be above 0; pass nil to refund everything", ErrInvalidAmount, amount.String())
+			return nil, fmt.Errorf("%w: amount: a refund of %s must be above 0; pass nil to refund everything", ErrInvalidAmount, moneyFormat(*amount))
 		}
-		pi, err := g.getPaymentIntent(ctx, paymentIntentID)
+		_, _, minor, err := g.paymentIntentAmount(ctx, paymentIntentID, *amount)
 		if err != nil {
 			return nil, err
-		}
-		cur, err := lookupCurrency(string(pi.Currency))
-		if err != nil {
-			return nil, withDetail(err, "PaymentIntent "+pi.ID)
-		}
-		minor, err := cur.toMinor(*amount)
-		if err != nil {
-			return nil, withDetail(err, "amount")
 		}
 		params.Amount = stripe.Int64(minor)
 		part = strconv.FormatInt(minor, 10)
@@ -1335,6 +1338,32 @@ func (g *Gateway) getPaymentIntent(ctx context.Context, id string) (*stripe.Paym
 }
 
 // callKey returns the caller's idempotency key if given and valid, or def.
+// checkPaymentIntentID refuses anything but a PaymentIntent ID.
+func checkPaymentIntentID(id string) error {
+	if !isStripeID(id, "pi_") {
+		return invalidField("paymentIntentID", "%q is not a PaymentIntent ID (pi_…)", redactText(truncateRunes(id, 80)))
+	}
+	return nil
+}
+
+// paymentIntentAmount fetches a PaymentIntent and converts amount to minor
+// units of its currency, with the same money rules as checkout.
+func (g *Gateway) paymentIntentAmount(ctx context.Context, id string, amount decimal.Decimal) (*stripe.PaymentIntent, currency, int64, error) {
+	pi, err := g.getPaymentIntent(ctx, id)
+	if err != nil {
+		return nil, currency{}, 0, err
+	}
+	cur, err := lookupCurrency(string(pi.Currency))
+	if err != nil {
+		return nil, currency{}, 0, withDetail(err, "PaymentIntent "+pi.ID)
+	}
+	minor, err := cur.toMinor(amount)
+	if err != nil {
+		return nil, currency{}, 0, withDetail(err, "amount")
+	}
+	return pi, cur, minor, nil
+}
+
 func callKey(o callOptions, def string) (string, error) {
 	if o.idempotencyKey == "" {
 		return def, nil

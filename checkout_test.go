@@ -943,11 +943,34 @@ func TestPaymentOperationsAgainstStripeMock(t *testing.T) {
 			wantMsg: []string{"11.00 USD is above the 10.99 USD", "nothing was captured"},
 		},
 		{
-			name:    "capture from a payment that holds nothing",
-			call:    func(ctx context.Context, g *Gateway) (any, error) { return g.Capture(ctx, "pi_123", decAmountPtr("1")) },
+			// Not yet authorized (stripe-mock's fixture): the amount is
+			// checked against the intent's amount, and Stripe judges the
+			// state.
+			name: "partial capture of an intent in another state is left to Stripe",
+			call: func(ctx context.Context, g *Gateway) (any, error) { return g.Capture(ctx, "pi_123", decAmountPtr("1")) },
+			want: []recordedAPIRequest{
+				{Method: "GET", Path: piPath, Form: url.Values{}},
+				{Method: "POST", Path: piPath + "/capture", Form: url.Values{"amount_to_capture": {"100"}}},
+			},
+			keys: []string{"", "stripegateway-capture-pi_123-100"},
+		},
+		{
+			name: "capture more than the intent's amount",
+			call: func(ctx context.Context, g *Gateway) (any, error) {
+				return g.Capture(ctx, "pi_123", decAmountPtr("10.991"))
+			},
 			want:    []recordedAPIRequest{{Method: "GET", Path: piPath, Form: url.Values{}}},
 			wantErr: ErrInvalidAmount,
-			wantMsg: []string{"status requires_payment_method"},
+			wantMsg: []string{"amount: 10.991 USD"},
+		},
+		{
+			name: "capture above the intent's amount",
+			call: func(ctx context.Context, g *Gateway) (any, error) {
+				return g.Capture(ctx, "pi_123", decAmountPtr("11"))
+			},
+			want:    []recordedAPIRequest{{Method: "GET", Path: piPath, Form: url.Values{}}},
+			wantErr: ErrInvalidAmount,
+			wantMsg: []string{"11.00 USD is above the 10.99 USD", "status requires_payment_method"},
 		},
 		{
 			name:  "capture too precise",

@@ -57,6 +57,10 @@ const maxDisplayNameLen = 100
 // Secrets never leave a Config in clear text through fmt (any verb),
 // encoding/json or log/slog: they are shown redacted, like "sk_test_…abcd".
 // The JSON form is therefore for display and logs, not for storage.
+//
+// fmt cannot call methods on unexported struct fields, nor for %p: a Config
+// kept in an unexported field of your own type prints raw through fmt. Keep
+// it in an exported field, or give that type its own String method.
 type Config struct {
 	// DisplayName is what customers see as the payment method, e.g. "Credit Card".
 	DisplayName string

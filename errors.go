@@ -136,8 +136,16 @@ func (e *ConfigError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns ErrInvalidConfig.
-func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+// Unwrap returns ErrInvalidConfig and each FieldError, so that errors.Is
+// matches the sentinel and errors.As finds the first FieldError.
+func (e *ConfigError) Unwrap() []error {
+	out := make([]error, 0, 1+len(e.Fields))
+	out = append(out, ErrInvalidConfig)
+	for _, f := range e.Fields {
+		out = append(out, f)
+	}
+	return out
+}
 
 // Field returns the message for the named field, and whether there is one.
 func (e *ConfigError) Field(name string) (string, bool) {

@@ -230,7 +230,7 @@ func (g *Gateway) Format(f fmt.State, verb rune) {
 // LogValue implements slog.LogValuer without any secret.
 func (g *Gateway) LogValue() slog.Value {
 	return slog.GroupValue(
-		slog.String("display_name", g.cfg.DisplayName),
+		slog.String("display_name", redactText(g.cfg.DisplayName)),
 		slog.String("mode", string(g.mode)),
 		slog.String("status", string(g.cfg.Status)),
 		slog.String("secret_key", redactKey(g.cfg.SecretKey)),

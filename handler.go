@@ -279,6 +279,9 @@ func runCallback(ctx context.Context, cb Callback, o *Outcome) (err error) {
 
 // readBody reads the request body up to limit bytes.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil // a hand-built request: an empty body, refused as such
+	}
 	if r.ContentLength > limit {
 		return nil, &http.MaxBytesError{Limit: limit}
 	}

@@ -2,6 +2,7 @@ package stripegateway
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -78,9 +79,13 @@ const (
 // that every later event leads back to the order.
 const MetadataOrderID = "order_id"
 
-// metadataCapture marks sessions created for deferred capture, so that their
-// completion is reported as PaymentAuthorized, not PaymentPending.
-const metadataCapture = "stripegateway_capture"
+// MetadataCaptureMethod is the Checkout Session metadata key that
+// CreateCheckout sets to "manual" for CheckoutDeferredCapture. Events carry
+// the session's PaymentIntent as an ID only, so this marker is how a
+// checkout.session.completed of a deferred-capture session is reported as
+// PaymentAuthorized rather than PaymentPending. Set it yourself on sessions
+// you create without CreateCheckout to get the same.
+const MetadataCaptureMethod = "stripegateway_capture"
 
 // Outcome is what one webhook event, or one ConfirmCheckout, means for an
 // order. Fields that the event does not carry are left zero.
@@ -178,6 +183,7 @@ var hiddenDeclineCodes = map[stripe.DeclineCode]bool{
 
 // setAmount sets AmountMinor, and Amount when Currency is known.
 func (o *Outcome) setAmount(minor int64) {
+	o.Currency = strings.ToLower(o.Currency)
 	o.AmountMinor = minor
 	o.Amount = decimal.Zero
 	if cur, err := lookupCurrency(o.Currency); err == nil {
@@ -231,37 +237,49 @@ func outcomeFromCheckoutSession(s *stripe.CheckoutSession) *Outcome {
 	}
 	o.setAmount(s.AmountTotal)
 
-	switch {
-	case s.Status == stripe.CheckoutSessionStatusExpired:
-		o.Kind = CheckoutExpired
-	case s.Status != stripe.CheckoutSessionStatusComplete:
-		// Still open: the customer has not finished paying.
-		o.Kind = PaymentPending
-	case s.PaymentStatus == stripe.CheckoutSessionPaymentStatusPaid,
-		s.PaymentStatus == stripe.CheckoutSessionPaymentStatusNoPaymentRequired:
-		o.Kind = PaymentSucceeded
-	case isDeferredCapture(s):
-		o.Kind = PaymentAuthorized
-	default:
-		o.Kind = PaymentPending
-	}
+	o.Kind = checkoutSessionKind(s, false)
 	return o
 }
 
-// isDeferredCapture reports whether a completed, unpaid session holds an
-// authorization for a later capture: either its expanded PaymentIntent says
-// so, or CreateCheckout marked it when creating it.
-func isDeferredCapture(s *stripe.CheckoutSession) bool {
-	if pi := s.PaymentIntent; pi != nil && pi.Status != "" {
-		return pi.Status == stripe.PaymentIntentStatusRequiresCapture
+// checkoutSessionKind says what a Checkout Session means for its order.
+// completed is set for a checkout.session.completed event, which reports the
+// completion whatever the copy's status field says.
+//
+// An authorization is detected before payment_status: an expanded
+// PaymentIntent that requires capture (ConfirmCheckout), or a session marked
+// by CreateCheckout for deferred capture (events, which carry the
+// PaymentIntent as an ID only). A completed deferred-capture session is an
+// authorization, never a payment: nothing can have been captured yet.
+func checkoutSessionKind(s *stripe.CheckoutSession, completed bool) Kind {
+	switch {
+	case s.Status == stripe.CheckoutSessionStatusExpired:
+		return CheckoutExpired
+	case !completed && s.Status != stripe.CheckoutSessionStatusComplete:
+		return PaymentPending // still open: the customer has not finished paying
 	}
-	return s.Metadata[metadataCapture] == "manual"
+	if pi := s.PaymentIntent; pi != nil && pi.Status != "" {
+		switch pi.Status {
+		case stripe.PaymentIntentStatusRequiresCapture:
+			return PaymentAuthorized
+		case stripe.PaymentIntentStatusSucceeded:
+			return PaymentSucceeded
+		}
+	} else if s.Metadata[MetadataCaptureMethod] == "manual" {
+		return PaymentAuthorized
+	}
+	switch s.PaymentStatus {
+	case stripe.CheckoutSessionPaymentStatusPaid, stripe.CheckoutSessionPaymentStatusNoPaymentRequired:
+		return PaymentSucceeded
+	}
+	return PaymentPending
 }
 
 // outcomeFromCheckoutEvent maps a checkout.session.* event.
 func outcomeFromCheckoutEvent(typ stripe.EventType, s *stripe.CheckoutSession) *Outcome {
 	o := outcomeFromCheckoutSession(s)
 	switch typ {
+	case stripe.EventTypeCheckoutSessionCompleted:
+		o.Kind = checkoutSessionKind(s, true)
 	case stripe.EventTypeCheckoutSessionAsyncPaymentSucceeded:
 		o.Kind = PaymentSucceeded
 	case stripe.EventTypeCheckoutSessionAsyncPaymentFailed:

@@ -318,14 +318,22 @@ func newEventSpec[T, D any](typ stripe.EventType, build func(stripe.EventType, *
 			if json.Unmarshal(payload, &e) != nil || e.Type != typ || e.Data.Object == nil {
 				return eventHead{}, nil, false
 			}
-			return e.eventHead, build(typ, as(e.Data.Object)), true
+			obj := as(e.Data.Object)
+			if objectMismatch(typ, obj) != nil {
+				return eventHead{}, nil, false // the slow path reports it
+			}
+			return e.eventHead, build(typ, obj), true
 		},
 		object: func(raw []byte) (*Outcome, error) {
 			v := new(D)
 			if err := json.Unmarshal(raw, v); err != nil {
 				return nil, err
 			}
-			return build(typ, as(v)), nil
+			obj := as(v)
+			if err := objectMismatch(typ, obj); err != nil {
+				return nil, err
+			}
+			return build(typ, obj), nil
 		},
 	}
 }
@@ -359,6 +367,52 @@ func asSubscription(p *plainSubscription) *stripe.Subscription    { return (*str
 // asCheckoutSession is the identity: stripe.CheckoutSession has no
 // UnmarshalJSON, as Checkout Sessions are never expandable.
 func asCheckoutSession(s *stripe.CheckoutSession) *stripe.CheckoutSession { return s }
+
+// objectMismatch refuses a data.object whose "object" field names another
+// type than the event carries, such as a Checkout Session inside a
+// payment_intent.succeeded. An object without the field is accepted.
+func objectMismatch(typ stripe.EventType, obj any) error {
+	var got string
+	switch o := obj.(type) {
+	case *stripe.CheckoutSession:
+		got = o.Object
+	case *stripe.PaymentIntent:
+		got = o.Object
+	case *stripe.Invoice:
+		got = o.Object
+	case *stripe.Charge:
+		got = o.Object
+	case *stripe.Dispute:
+		got = o.Object
+	case *stripe.Subscription:
+		got = o.Object
+	}
+	want := eventObjectName(typ)
+	if got == "" || want == "" || got == want {
+		return nil
+	}
+	return fmt.Errorf("data.object is a %q, but a %s event carries a %q", limitText(got, 40), typ, want)
+}
+
+// eventObjectName is the "object" value of the data.object of an event type.
+func eventObjectName(typ stripe.EventType) string {
+	t := string(typ)
+	switch {
+	case strings.HasPrefix(t, "checkout.session."):
+		return "checkout.session"
+	case strings.HasPrefix(t, "payment_intent."):
+		return "payment_intent"
+	case strings.HasPrefix(t, "invoice."):
+		return "invoice"
+	case strings.HasPrefix(t, "charge.dispute."):
+		return "dispute"
+	case strings.HasPrefix(t, "charge."):
+		return "charge"
+	case strings.HasPrefix(t, "customer.subscription."):
+		return "subscription"
+	}
+	return ""
+}
 
 // eventSpecs lists the events this package interprets, in the order of the
 // table in Outcome's documentation. EventTypes returns their types.

@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	"github.com/stripe/stripe-go/v76"
+
+	"github.com/b27de697/stripegateway"
 )
 
 // builder makes the data.object of an event, in the shape of API version
@@ -124,7 +126,7 @@ func (b *builder) checkoutSession() map[string]any {
 			// Funds are held, not captured: Checkout reports the session
 			// as unpaid; CreateCheckout marked it for deferred capture.
 			paymentStatus = "unpaid"
-			metadata["stripegateway_capture"] = "manual"
+			metadata[stripegateway.MetadataCaptureMethod] = "manual"
 		}
 	case stripe.EventTypeCheckoutSessionAsyncPaymentSucceeded:
 		paymentStatus = "paid"
