@@ -53,7 +53,10 @@ type Event struct {
 	OrderID string
 	// Amount is in the major unit of Currency: the session's total, the
 	// PaymentIntent's amount, the invoice's amount, the charge's amount or
-	// the dispute's amount.
+	// the dispute's amount. It is converted with the gateway's own rules
+	// (stripegateway.MinorUnits), so it must be an amount Stripe can charge:
+	// 12.34 KWD is sent as 12340, while 12.345 KWD is refused, as
+	// CreateCheckout refuses it.
 	Amount decimal.Decimal
 	// Currency is a lowercase ISO 4217 code; "usd" when empty.
 	Currency string
