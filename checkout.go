@@ -476,7 +476,7 @@ func (g *Gateway) CreateCheckout(ctx context.Context, req CheckoutRequest) (*Che
 	cs.Replayed = replayed
 	g.logger.Info("stripegateway: checkout session created",
 		"order_id", req.OrderID, "session_id", s.ID, "mode", string(plan.mode),
-		"amount", cs.AmountTotal.String(), "currency", cs.Currency, "replayed", replayed)
+		"amount", cs.AmountTotal, "currency", cs.Currency, "replayed", replayed)
 	return cs, nil
 }
 
@@ -692,17 +692,18 @@ func (p *checkoutPlan) lineItems(items []LineItem) ([]*stripe.CheckoutSessionLin
 
 	out := make([]*stripe.CheckoutSessionLineItemParams, 0, len(items))
 	for i, it := range items {
-		field := itemField(i, it)
+		// The field() name is built only for an error message.
+		field := func() string { return itemField(i, it) }
 		if it.Quantity < 1 {
-			return nil, fmt.Errorf("%w: %s: quantity %d is below 1", ErrInvalidAmount, field, it.Quantity)
+			return nil, fmt.Errorf("%w: %s: quantity %d is below 1", ErrInvalidAmount, field(), it.Quantity)
 		}
 		li := &stripe.CheckoutSessionLineItemParams{Quantity: stripe.Int64(it.Quantity)}
 		if it.PriceID != "" {
 			if it.Name != "" || it.Description != "" || !it.UnitAmount.IsZero() {
-				return nil, invalidField(field, "has a PriceID and also a Name, Description or UnitAmount; give either a PriceID or an inline price")
+				return nil, invalidField(field(), "has a PriceID and also a Name, Description or UnitAmount; give either a PriceID or an inline price")
 			}
 			if !isStripeID(it.PriceID, "price_", "plan_") {
-				return nil, invalidField(field, "PriceID %q is not a Stripe Price ID (price_…)", redactText(it.PriceID))
+				return nil, invalidField(field(), "PriceID %q is not a Stripe Price ID (price_…)", redactText(it.PriceID))
 			}
 			li.Price = stripe.String(it.PriceID)
 			p.prices = append(p.prices, priceRef{index: i, id: it.PriceID, quantity: it.Quantity})
@@ -711,17 +712,17 @@ func (p *checkoutPlan) lineItems(items []LineItem) ([]*stripe.CheckoutSessionLin
 		}
 
 		if strings.TrimSpace(it.Name) == "" {
-			return nil, invalidField(field, "Name is required for an item without a PriceID")
+			return nil, invalidField(field(), "Name is required for an item without a PriceID")
 		}
 		if n := utf8.RuneCountInString(it.Name); n > 5000 || !utf8.ValidString(it.Name) {
-			return nil, invalidField(field, "Name must be valid UTF-8 of at most 5000 characters")
+			return nil, invalidField(field(), "Name must be valid UTF-8 of at most 5000 characters")
 		}
 		if n := utf8.RuneCountInString(it.Description); n > 40000 || !utf8.ValidString(it.Description) {
-			return nil, invalidField(field, "Description must be valid UTF-8 of at most 40000 characters")
+			return nil, invalidField(field(), "Description must be valid UTF-8 of at most 40000 characters")
 		}
 		unit, err := p.cur.toMinor(it.UnitAmount)
 		if err != nil {
-			return nil, withDetail(err, field)
+			return nil, withDetail(err, field())
 		}
 		if err := p.addLine(field, unit, it.Quantity); err != nil {
 			return nil, err
@@ -750,7 +751,7 @@ func (p *checkoutPlan) lineItems(items []LineItem) ([]*stripe.CheckoutSessionLin
 // addLine adds unit × quantity minor units to the total, refusing anything
 // above Stripe's maximum. Neither step can overflow: every operand is below
 // maxMinor < 10^18, and quantity is checked against maxMinor/unit first.
-func (p *checkoutPlan) addLine(field string, unit, quantity int64) error {
+func (p *checkoutPlan) addLine(field func() string, unit, quantity int64) error {
 	if unit == 0 {
 		return nil
 	}
@@ -758,7 +759,7 @@ func (p *checkoutPlan) addLine(field string, unit, quantity int64) error {
 	if quantity > max/unit || unit*quantity > max-p.total {
 		line := p.cur.fromMinor(unit).Mul(decimal.NewFromInt(quantity))
 		return fmt.Errorf("%w: %s: %d × %s %s brings the order total to %s %s, above Stripe's maximum amount of %s %s",
-			ErrInvalidAmount, field, quantity, amountString(p.cur, p.cur.fromMinor(unit)), p.cur.upper(),
+			ErrInvalidAmount, field(), quantity, amountString(p.cur, p.cur.fromMinor(unit)), p.cur.upper(),
 			amountString(p.cur, line.Add(p.cur.fromMinor(p.total))), p.cur.upper(), amountString(p.cur, p.cur.maxMajor()), p.cur.upper())
 	}
 	p.total += unit * quantity
@@ -867,7 +868,7 @@ func (p *checkoutPlan) addPrice(ref priceRef, pr *stripe.Price) error {
 			units++
 		}
 	}
-	return p.addLine(field, unit, units)
+	return p.addLine(func() string { return field }, unit, units)
 }
 
 // checkTotal applies the store's and Stripe's minimums to the order total.
@@ -1214,7 +1215,7 @@ func (g *Gateway) Capture(ctx context.Context, paymentIntentID string, amount *d
 		return nil, stripeCallError(ctx, op, err)
 	}
 	res := newPaymentResult(pi, key, replayed)
-	g.logger.Info("stripegateway: payment captured", "payment_intent", pi.ID, "amount", res.AmountReceived.String(), "currency", res.Currency, "replayed", replayed)
+	g.logger.Info("stripegateway: payment captured", "payment_intent", pi.ID, "amount", res.AmountReceived, "currency", res.Currency, "replayed", replayed)
 	return res, nil
 }
 
@@ -1319,7 +1320,7 @@ func (g *Gateway) Refund(ctx context.Context, paymentIntentID string, amount *de
 		res.Amount = cur.fromMinor(r.Amount)
 	}
 	g.logger.Info("stripegateway: refund created", "payment_intent", res.PaymentIntentID, "refund", r.ID,
-		"amount", res.Amount.String(), "currency", res.Currency, "replayed", replayed)
+		"amount", res.Amount, "currency", res.Currency, "replayed", replayed)
 	return res, nil
 }
 
