@@ -125,6 +125,11 @@ type Outcome struct {
 	// Unhandled, and for a currency this package does not know (AmountMinor
 	// still holds Stripe's value then).
 	Amount decimal.Decimal
+	// RefundAmount is set on PaymentRefunded: the amount refunded by this
+	// event, i.e. Amount (refunded so far) less what had been refunded
+	// before, from the event's data.previous_attributes. It equals Amount
+	// for a first refund, or when the event does not say.
+	RefundAmount decimal.Decimal
 	// AmountMinor is Amount as Stripe sends it, in the currency's minor unit.
 	AmountMinor int64
 	// Currency is the lowercase ISO 4217 code, as Stripe sends it.
@@ -179,6 +184,20 @@ var hiddenDeclineCodes = map[stripe.DeclineCode]bool{
 	"merchant_blacklist": true,
 	"restricted_card":    true,
 	"security_violation": true,
+}
+
+// setPrevious applies what an event's previous_attributes say.
+func (o *Outcome) setPrevious(p *previousAttributes) {
+	if o.Kind != PaymentRefunded {
+		return
+	}
+	o.RefundAmount = o.Amount
+	if p.AmountRefunded == nil || *p.AmountRefunded < 0 || *p.AmountRefunded > o.AmountMinor {
+		return
+	}
+	if cur, err := lookupCurrency(o.Currency); err == nil {
+		o.RefundAmount = cur.fromMinor(o.AmountMinor - *p.AmountRefunded)
+	}
 }
 
 // setAmount sets AmountMinor, and Amount when Currency is known.

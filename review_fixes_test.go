@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -130,4 +131,34 @@ func TestHandlerNilBody(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, rec.Code)
 	assert.False(t, called)
 	assert.False(t, strings.Contains(rec.Body.String(), "stripegateway"))
+}
+
+func TestRefundAmountOfThisEvent(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1700000000, 0)
+	g, err := New(validConfig(), WithClock(func() time.Time { return now }))
+	require.NoError(t, err)
+	fixture, err := os.ReadFile("testdata/events/charge.refunded.partial.json")
+	require.NoError(t, err)
+	first := fixture
+	second := []byte(strings.Replace(strings.Replace(string(fixture),
+		`"amount_refunded": 5120,`, `"amount_refunded": 7000,`, 1),
+		`"amount_refunded": 0`, `"amount_refunded": 5120`, 1))
+	tests := []struct {
+		name               string
+		payload            []byte
+		wantTotal, wantNow string
+	}{
+		{"first partial refund", first, "5.12", "5.12"},
+		{"second partial refund", second, "7", "1.88"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := g.VerifyAndParse(tt.payload, signedNow(tt.payload, now))
+			require.NoError(t, err)
+			assert.Equal(t, PaymentRefunded, o.Kind)
+			assert.True(t, decimal.RequireFromString(tt.wantTotal).Equal(o.Amount), "Amount %s", o.Amount)
+			assert.True(t, decimal.RequireFromString(tt.wantNow).Equal(o.RefundAmount), "RefundAmount %s", o.RefundAmount)
+		})
+	}
 }

@@ -283,7 +283,14 @@ type rawEvent struct {
 }
 
 type rawEventData struct {
-	Object json.RawMessage `json:"object"`
+	Object   json.RawMessage    `json:"object"`
+	Previous previousAttributes `json:"previous_attributes"`
+}
+
+// previousAttributes holds the values of data.previous_attributes that an
+// Outcome needs; the others are skipped by the decoder.
+type previousAttributes struct {
+	AmountRefunded *int64 `json:"amount_refunded"`
 }
 
 // typedEvent is an event whose data.object is decoded as a T.
@@ -293,7 +300,8 @@ type typedEvent[T any] struct {
 }
 
 type typedEventData[T any] struct {
-	Object *T `json:"object"`
+	Object   *T                 `json:"object"`
+	Previous previousAttributes `json:"previous_attributes"`
 }
 
 // eventSpec says how one event type is decoded and mapped to an Outcome.
@@ -322,7 +330,9 @@ func newEventSpec[T, D any](typ stripe.EventType, build func(stripe.EventType, *
 			if objectMismatch(typ, obj) != nil {
 				return eventHead{}, nil, false // the slow path reports it
 			}
-			return e.eventHead, build(typ, obj), true
+			o := build(typ, obj)
+			o.setPrevious(&e.Data.Previous)
+			return e.eventHead, o, true
 		},
 		object: func(raw []byte) (*Outcome, error) {
 			v := new(D)
@@ -516,6 +526,7 @@ func (g *Gateway) parseEventSlow(payload []byte) (*Outcome, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: event %s (%s): data.object does not decode: %s", ErrInvalidPayload, e.ID, e.Type, describeJSONError(err))
 	}
+	o.setPrevious(&e.Data.Previous)
 	o.setEvent(&e.eventHead)
 	return o, nil
 }
