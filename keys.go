@@ -103,8 +103,11 @@ func redactKey(s string) string {
 // and client secrets of PaymentIntents, SetupIntents and Checkout Sessions.
 var secretPattern = regexp.MustCompile(`(?:[spr]k_(?:test|live)_|whsec_)[A-Za-z0-9+/=_-]*|[A-Za-z0-9_]*_secret_[A-Za-z0-9_]+`)
 
-// redactText replaces every secret-looking token in s with its redacted form.
+// redactText replaces every secret-looking token in s with its redacted form,
+// and every run of 13 to 19 digits that passes the Luhn check (a card
+// number, say in a host's callback error) with a placeholder.
 func redactText(s string) string {
+	s = redactCardNumbers(s)
 	if !strings.Contains(s, "k_test_") && !strings.Contains(s, "k_live_") &&
 		!strings.Contains(s, "whsec_") && !strings.Contains(s, "_secret_") {
 		return s
@@ -115,4 +118,54 @@ func redactText(s string) string {
 		}
 		return redactKey(tok)
 	})
+}
+
+// redactCardNumbers masks runs of 13 to 19 ASCII digits that pass the Luhn
+// check. It allocates only when it masks something.
+func redactCardNumbers(s string) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); {
+		if !isDigit(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && isDigit(s[j]) {
+			j++
+		}
+		if n := j - i; n >= 13 && n <= 19 && luhnValid(s[i:j]) {
+			if b.Len() == 0 {
+				b.Grow(len(s))
+			}
+			b.WriteString(s[last:i])
+			b.WriteString("[redacted card number]")
+			last = j
+		}
+		i = j
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// luhnValid reports whether a string of digits passes the Luhn checksum.
+func luhnValid(digits string) bool {
+	sum := 0
+	double := false
+	for i := len(digits) - 1; i >= 0; i-- {
+		d := int(digits[i] - '0')
+		if double {
+			if d *= 2; d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+		double = !double
+	}
+	return sum%10 == 0
 }

@@ -114,3 +114,18 @@ func TestAPIErrorBoundsUndecodableBody(t *testing.T) {
 	assert.Less(t, len([]rune(err.Error())), 300)
 	assert.Contains(t, err.Error(), "unexpected end of JSON input")
 }
+
+func TestRedactTextMasksCardNumbers(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"card 4242424242424242 declined", "card [redacted card number] declined"},
+		{"4000000000000002", "[redacted card number]"},
+		{"two 4000002500003155/5555555555554444.", "two [redacted card number]/[redacted card number]."},
+		{"not luhn 4242424242424241", "not luhn 4242424242424241"},
+		{"too short 424242424242", "too short 424242424242"},
+		{"evt_1700000000 amount 1999", "evt_1700000000 amount 1999"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, redactText(tt.in), tt.in)
+	}
+}
