@@ -214,20 +214,13 @@ func (c Config) checkKey(add func(string, string, ...any), field, value string, 
 // anything formats them.
 const maxAmountExponent = 30
 
-// plausibleAmount reports whether d is small enough to be printed and
-// compared cheaply: an exponent within ±maxAmountExponent and at most 64
+// plausibleAmount reports whether d is small enough to be compared and
+// printed in full cheaply (moneyFormat prints the others in scientific
+// notation): an exponent within ±maxAmountExponent and at most 64
 // significant digits.
 func plausibleAmount(d decimal.Decimal) bool {
 	e := d.Exponent()
 	return e >= -maxAmountExponent && e <= maxAmountExponent && d.Coefficient().BitLen() <= 213
-}
-
-// amountText prints an amount, or a placeholder for one that is not plausible.
-func amountText(d decimal.Decimal) string {
-	if !plausibleAmount(d) {
-		return "(out of range)"
-	}
-	return d.String()
 }
 
 // webhookSecretProblem describes what is wrong with a webhook secret, or "".
@@ -346,7 +339,7 @@ type redactedConfig struct {
 func (c Config) redacted() redactedConfig {
 	r := redactedConfig{
 		DisplayName:    redactText(c.DisplayName),
-		MinimumAmount:  amountText(c.MinimumAmount),
+		MinimumAmount:  moneyFormat(c.MinimumAmount),
 		Status:         Status(redactText(string(c.Status))),
 		Mode:           Mode(redactText(string(c.Mode))),
 		PublishableKey: redactKey(c.PublishableKey),
