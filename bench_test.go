@@ -24,6 +24,7 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/b27de697/stripegateway"
+	"github.com/b27de697/stripegateway/internal/wire"
 )
 
 // The benchmarks compare the library with stripe-go used directly, side by
@@ -283,7 +284,7 @@ func BenchmarkCreateCheckout(b *testing.B) {
 		return form, lastKey
 	}
 
-	const retries = stripegateway.DefaultMaxNetworkRetries
+	const retries = 2 // the gateway's default
 	g, err := stripegateway.New(benchConfig(),
 		stripegateway.WithAPIURL(srv.URL),
 		stripegateway.WithHTTPClient(client),
@@ -318,9 +319,9 @@ func BenchmarkCreateCheckout(b *testing.B) {
 		MaxNetworkRetries: stripe.Int64(retries),
 		LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelNull},
 	})
-	sc := session.Client{B: backend, Key: benchConfig().SecretKey}
+	sc := session.Client{B: backend, Key: string(benchConfig().SecretKey)}
 	bare := func() (*stripe.CheckoutSession, error) {
-		meta := map[string]string{stripegateway.MetadataOrderID: req.OrderID}
+		meta := map[string]string{wire.MetadataOrderID: req.OrderID}
 		params := &stripe.CheckoutSessionParams{
 			Mode:              stripe.String(string(stripe.CheckoutSessionModePayment)),
 			Currency:          stripe.String("eur"),

@@ -3,9 +3,13 @@ package stripegateway
 import (
 	"encoding/json"
 	"fmt"
-	"log/slog"
+	"io"
 	"os"
+	"strconv"
 	"strings"
+
+	"github.com/b27de697/stripegateway/internal/money"
+	"github.com/b27de697/stripegateway/internal/redact"
 
 	"github.com/shopspring/decimal"
 )
@@ -35,17 +39,17 @@ const (
 
 // Environment variables read by ConfigFromEnv.
 const (
-	EnvSecretKey      = "STRIPE_SECRET_KEY"      // sk_… or rk_…; required
-	EnvPublishableKey = "STRIPE_PUBLISHABLE_KEY" // pk_…; required
-	EnvWebhookSecret  = "STRIPE_WEBHOOK_SECRET"  // whsec_…; comma-separated while rolling, newest first
-	EnvMode           = "STRIPE_MODE"            // test or live; default: the secret key's mode
-	EnvStatus         = "STRIPE_STATUS"          // active or inactive; default active
-	EnvDisplayName    = "STRIPE_DISPLAY_NAME"    // default "Credit Card"
-	EnvMinimumAmount  = "STRIPE_MINIMUM_AMOUNT"  // decimal in the major unit; default 0
+	envSecretKey      = "STRIPE_SECRET_KEY"      // sk_… or rk_…; required
+	envPublishableKey = "STRIPE_PUBLISHABLE_KEY" // pk_…; required
+	envWebhookSecret  = "STRIPE_WEBHOOK_SECRET"  // whsec_…; comma-separated while rolling, newest first
+	envMode           = "STRIPE_MODE"            // test or live; default: the secret key's mode
+	envStatus         = "STRIPE_STATUS"          // active or inactive; default active
+	envDisplayName    = "STRIPE_DISPLAY_NAME"    // default "Credit Card"
+	envMinimumAmount  = "STRIPE_MINIMUM_AMOUNT"  // decimal in the major unit; default 0
 )
 
-// DefaultDisplayName is the DisplayName ConfigFromEnv uses when none is set.
-const DefaultDisplayName = "Credit Card"
+// defaultDisplayName is the DisplayName ConfigFromEnv uses when none is set.
+const defaultDisplayName = "Credit Card"
 
 // maxDisplayNameLen bounds DisplayName, which is shown on payment pages.
 const maxDisplayNameLen = 100
@@ -55,44 +59,46 @@ const maxDisplayNameLen = 100
 // changing it afterwards does not affect a Gateway.
 //
 // Secrets never leave a Config in clear text through fmt (any verb),
-// encoding/json or log/slog: they are shown redacted, like "sk_test_…abcd".
-// The JSON form is therefore for display and logs, not for storage.
+// encoding/json or log/slog: the credentials are Secrets, shown redacted
+// like "sk_test_…abcd". The JSON form is therefore for display and logs, not
+// for storage.
 //
-// fmt cannot call methods on unexported struct fields, nor for %p: a Config
-// kept in an unexported field of your own type prints raw through fmt. Keep
-// it in an exported field, or give that type its own String method.
+// fmt cannot call methods on unexported struct fields: a Config kept in an
+// unexported field of your own type prints raw through fmt. Keep it in an
+// exported field or behind a pointer, or give that type its own String
+// method.
 type Config struct {
 	// DisplayName is what customers see as the payment method, e.g. "Credit Card".
-	DisplayName string
+	DisplayName string `json:"display_name"`
 
 	// MinimumAmount is the store's smallest order total, in the major unit of
 	// the order's currency (10.50 means 10.50 EUR for a EUR order). Zero means
 	// only Stripe's own minimum charge applies. It must not be negative.
-	MinimumAmount decimal.Decimal
+	MinimumAmount decimal.Decimal `json:"minimum_amount"`
 
 	// Status says whether the gateway takes payments: StatusActive or StatusInactive.
-	Status Status
+	Status Status `json:"status"`
 
 	// Mode is ModeTest or ModeLive. Both keys must belong to it.
-	Mode Mode
+	Mode Mode `json:"mode"`
 
 	// PublishableKey is the pk_test_… or pk_live_… key, for Stripe.js on the client.
-	PublishableKey string
+	PublishableKey Secret `json:"publishable_key"`
 
 	// SecretKey is the sk_… secret key, or an rk_… restricted key with write
 	// access to Checkout Sessions, PaymentIntents, Refunds and (for
 	// RegisterWebhookEndpoint) Webhook Endpoints.
-	SecretKey string
+	SecretKey Secret `json:"secret_key"`
 
 	// WebhookSecret is the endpoint's signing secret, whsec_…. It is required
 	// for an active gateway; an inactive one may leave it empty, for example
 	// until RegisterWebhookEndpoint has created the endpoint.
-	WebhookSecret string
+	WebhookSecret Secret `json:"webhook_secret"`
 
 	// PreviousWebhookSecrets are older signing secrets still accepted while a
 	// secret is being rolled (Stripe keeps signing with the old secret for up
 	// to 24 hours). Remove them once the roll is over.
-	PreviousWebhookSecrets []string
+	PreviousWebhookSecrets []Secret `json:"previous_webhook_secrets,omitempty"`
 }
 
 // Validate reports every problem of c at once, one per field, as a
@@ -102,14 +108,14 @@ type Config struct {
 // Whitespace around a key is rejected, not trimmed: Validate never changes
 // what it checks. Call Normalize first to trim pasted values.
 func (c Config) Validate() error {
-	var errs []FieldError
+	var errs []*FieldError
 	add := func(field, format string, args ...any) {
-		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+		errs = append(errs, &FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 	}
 
 	switch name := c.DisplayName; {
 	case strings.TrimSpace(name) == "":
-		add("DisplayName", "is required: enter the name customers see, e.g. %q", DefaultDisplayName)
+		add("DisplayName", "is required: enter the name customers see, e.g. %q", defaultDisplayName)
 	case name != strings.TrimSpace(name):
 		add("DisplayName", "has leading or trailing whitespace; remove it")
 	case len([]rune(name)) > maxDisplayNameLen:
@@ -128,7 +134,7 @@ func (c Config) Validate() error {
 	case "":
 		add("Status", "is required: use %q or %q", StatusActive, StatusInactive)
 	default:
-		add("Status", "unknown status %q: use %q or %q", redactText(string(c.Status)), StatusActive, StatusInactive)
+		add("Status", "unknown status %q: use %q or %q", redact.Text(string(c.Status)), StatusActive, StatusInactive)
 	}
 
 	modeOK := c.Mode == ModeTest || c.Mode == ModeLive
@@ -137,11 +143,11 @@ func (c Config) Validate() error {
 	case c.Mode == "":
 		add("Mode", "is required: use %q or %q", ModeTest, ModeLive)
 	default:
-		add("Mode", "unknown mode %q: use %q or %q", redactText(string(c.Mode)), ModeTest, ModeLive)
+		add("Mode", "unknown mode %q: use %q or %q", redact.Text(string(c.Mode)), ModeTest, ModeLive)
 	}
 
-	pk, pkOK := c.checkKey(add, "PublishableKey", c.PublishableKey, modeOK, keyPublishable)
-	sk, skOK := c.checkKey(add, "SecretKey", c.SecretKey, modeOK, keySecret, keyRestricted)
+	pk, pkOK := c.checkKey(add, "PublishableKey", string(c.PublishableKey), modeOK, keyPublishable)
+	sk, skOK := c.checkKey(add, "SecretKey", string(c.SecretKey), modeOK, keySecret, keyRestricted)
 	if pkOK && skOK && !modeOK && pk.mode != sk.mode {
 		add("PublishableKey", "is a %s-mode key but SecretKey is a %s-mode key; both keys must come from the same mode", pk.mode, sk.mode)
 	}
@@ -152,12 +158,12 @@ func (c Config) Validate() error {
 	case c.WebhookSecret == "":
 		add("WebhookSecret", "is required for an active gateway: copy the endpoint's signing secret (whsec_…) from Developers > Webhooks in the Stripe dashboard")
 	default:
-		if msg := webhookSecretProblem(c.WebhookSecret); msg != "" {
+		if msg := webhookSecretProblem(string(c.WebhookSecret)); msg != "" {
 			add("WebhookSecret", "%s", msg)
 		}
 	}
 	for i, s := range c.PreviousWebhookSecrets {
-		if msg := webhookSecretProblem(s); msg != "" {
+		if msg := webhookSecretProblem(string(s)); msg != "" {
 			add("PreviousWebhookSecrets", "entry %d %s", i, msg)
 			break
 		}
@@ -187,7 +193,7 @@ func (c Config) checkKey(add func(string, string, ...any), field, value string, 
 	for _, k := range want {
 		if p.kind == k {
 			if modeOK && p.mode != c.Mode {
-				add(field, "is a %s-mode key (%s) but Mode is %q; use the %s key or change Mode", p.mode, redactKey(value), c.Mode, c.Mode)
+				add(field, "is a %s-mode key (%s) but Mode is %q; use the %s key or change Mode", p.mode, redact.Key(value), c.Mode, c.Mode)
 				return p, false
 			}
 			return p, true
@@ -195,15 +201,15 @@ func (c Config) checkKey(add func(string, string, ...any), field, value string, 
 	}
 	switch {
 	case want[0] == keyPublishable && (p.kind == keySecret || p.kind == keyRestricted):
-		add(field, "holds a %s (%s), not a publishable key; put it in SecretKey and paste the pk_… key here", p.kind, redactKey(value))
+		add(field, "holds a %s (%s), not a publishable key; put it in SecretKey and paste the pk_… key here", p.kind, redact.Key(value))
 	case want[0] != keyPublishable && p.kind == keyPublishable:
-		add(field, "holds a publishable key (%s), not a secret key; put it in PublishableKey and paste the sk_… or rk_… key here", redactKey(value))
+		add(field, "holds a publishable key (%s), not a secret key; put it in PublishableKey and paste the sk_… or rk_… key here", redact.Key(value))
 	case p.kind == keyWebhookSecret:
-		add(field, "holds a webhook signing secret (%s); put it in WebhookSecret", redactKey(value))
+		add(field, "holds a webhook signing secret (%s); put it in WebhookSecret", redact.Key(value))
 	case want[0] == keyPublishable:
-		add(field, "is not a Stripe publishable key (%s): it must start with pk_test_ or pk_live_", redactKey(value))
+		add(field, "is not a Stripe publishable key (%s): it must start with pk_test_ or pk_live_", redact.Key(value))
 	default:
-		add(field, "is not a Stripe secret key (%s): it must start with sk_test_, sk_live_, rk_test_ or rk_live_", redactKey(value))
+		add(field, "is not a Stripe secret key (%s): it must start with sk_test_, sk_live_, rk_test_ or rk_live_", redact.Key(value))
 	}
 	return p, false
 }
@@ -232,9 +238,9 @@ func webhookSecretProblem(s string) string {
 	case keyWebhookSecret:
 		return ""
 	case keySecret, keyRestricted, keyPublishable:
-		return fmt.Sprintf("holds an API %s (%s), not a webhook signing secret: it must start with whsec_", p.kind, redactKey(s))
+		return fmt.Sprintf("holds an API %s (%s), not a webhook signing secret: it must start with whsec_", p.kind, redact.Key(s))
 	default:
-		return fmt.Sprintf("is not a webhook signing secret (%s): it must start with whsec_", redactKey(s))
+		return fmt.Sprintf("is not a webhook signing secret (%s): it must start with whsec_", redact.Key(s))
 	}
 }
 
@@ -245,12 +251,12 @@ func (c Config) Normalize() Config {
 	c.DisplayName = strings.TrimSpace(c.DisplayName)
 	c.Status = Status(strings.ToLower(strings.TrimSpace(string(c.Status))))
 	c.Mode = Mode(strings.ToLower(strings.TrimSpace(string(c.Mode))))
-	c.PublishableKey = strings.TrimSpace(c.PublishableKey)
-	c.SecretKey = strings.TrimSpace(c.SecretKey)
-	c.WebhookSecret = strings.TrimSpace(c.WebhookSecret)
-	var prev []string
+	c.PublishableKey = trimSecret(c.PublishableKey)
+	c.SecretKey = trimSecret(c.SecretKey)
+	c.WebhookSecret = trimSecret(c.WebhookSecret)
+	var prev []Secret
 	for _, s := range c.PreviousWebhookSecrets {
-		if s = strings.TrimSpace(s); s != "" {
+		if s = trimSecret(s); s != "" {
 			prev = append(prev, s)
 		}
 	}
@@ -258,56 +264,69 @@ func (c Config) Normalize() Config {
 	return c
 }
 
+func trimSecret(s Secret) Secret { return Secret(strings.TrimSpace(string(s))) }
+
 // webhookSecrets returns the current secret followed by the previous ones.
 func (c Config) webhookSecrets() []string {
 	out := make([]string, 0, 1+len(c.PreviousWebhookSecrets))
 	if c.WebhookSecret != "" {
-		out = append(out, c.WebhookSecret)
+		out = append(out, string(c.WebhookSecret))
 	}
-	return append(out, c.PreviousWebhookSecrets...)
+	for _, s := range c.PreviousWebhookSecrets {
+		out = append(out, string(s))
+	}
+	return out
 }
 
-// ConfigFromEnv reads a Config from the process environment (see the Env…
-// constants for the variable names and defaults), trims whitespace, and
-// validates it. The Config is returned even when invalid, so a caller can
-// show what was read.
-func ConfigFromEnv() (Config, error) {
-	return ConfigFromLookup(os.LookupEnv)
-}
-
-// ConfigFromLookup is ConfigFromEnv with the variables read through lookup,
-// for tests and for other sources of settings.
-func ConfigFromLookup(lookup func(name string) (string, bool)) (Config, error) {
+// ConfigFromEnv reads a Config from environment variables through getenv
+// (os.Getenv, or a map's lookup in tests; nil means os.Getenv), trims
+// whitespace, and validates it. An empty variable counts as unset. The
+// Config is returned even when invalid, so a caller can show what was read.
+// The variables are:
+//
+//	STRIPE_SECRET_KEY       sk_… or rk_…; required
+//	STRIPE_PUBLISHABLE_KEY  pk_…; required
+//	STRIPE_WEBHOOK_SECRET   whsec_…; comma-separated while rolling, newest first
+//	STRIPE_MODE             test or live; default: the secret key's mode
+//	STRIPE_STATUS           active or inactive; default active
+//	STRIPE_DISPLAY_NAME     default "Credit Card"
+//	STRIPE_MINIMUM_AMOUNT   decimal in the major unit; default 0
+func ConfigFromEnv(getenv func(name string) string) (Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
 	get := func(name, def string) string {
-		if v, ok := lookup(name); ok && strings.TrimSpace(v) != "" {
+		if v := getenv(name); strings.TrimSpace(v) != "" {
 			return strings.TrimSpace(v)
 		}
 		return def
 	}
 	c := Config{
-		DisplayName:    get(EnvDisplayName, DefaultDisplayName),
-		Status:         Status(get(EnvStatus, string(StatusActive))),
-		Mode:           Mode(get(EnvMode, "")),
-		PublishableKey: get(EnvPublishableKey, ""),
-		SecretKey:      get(EnvSecretKey, ""),
+		DisplayName:    get(envDisplayName, defaultDisplayName),
+		Status:         Status(get(envStatus, string(StatusActive))),
+		Mode:           Mode(get(envMode, "")),
+		PublishableKey: Secret(get(envPublishableKey, "")),
+		SecretKey:      Secret(get(envSecretKey, "")),
 	}
 	if c.Mode == "" {
-		c.Mode = parseKey(c.SecretKey).mode
+		c.Mode = parseKey(string(c.SecretKey)).mode
 	}
-	if secrets := strings.Split(get(EnvWebhookSecret, ""), ","); len(secrets) > 0 {
-		c.WebhookSecret = strings.TrimSpace(secrets[0])
-		c.PreviousWebhookSecrets = secrets[1:]
+	if secrets := strings.Split(get(envWebhookSecret, ""), ","); len(secrets) > 0 {
+		c.WebhookSecret = Secret(secrets[0])
+		for _, s := range secrets[1:] {
+			c.PreviousWebhookSecrets = append(c.PreviousWebhookSecrets, Secret(s))
+		}
 	}
 	c = c.Normalize()
 
 	var minErr *FieldError
-	if v := get(EnvMinimumAmount, ""); v != "" {
+	if v := get(envMinimumAmount, ""); v != "" {
 		d, err := decimal.NewFromString(v)
 		switch {
 		case err != nil:
-			minErr = &FieldError{Field: "MinimumAmount", Message: fmt.Sprintf("%s=%q is not a decimal number; use e.g. 0.50", EnvMinimumAmount, limitText(redactText(v), 40))}
+			minErr = &FieldError{Field: "MinimumAmount", Message: fmt.Sprintf("%s=%q is not a decimal number; use e.g. 0.50", envMinimumAmount, redact.Limit(redact.Text(v), 40))}
 		case !plausibleAmount(d):
-			minErr = &FieldError{Field: "MinimumAmount", Message: fmt.Sprintf("%s=%q is out of range; use e.g. 0.50", EnvMinimumAmount, limitText(redactText(v), 40))}
+			minErr = &FieldError{Field: "MinimumAmount", Message: fmt.Sprintf("%s=%q is out of range; use e.g. 0.50", envMinimumAmount, redact.Limit(redact.Text(v), 40))}
 		default:
 			c.MinimumAmount = d
 		}
@@ -318,78 +337,37 @@ func ConfigFromLookup(lookup func(name string) (string, bool)) (Config, error) {
 		if ce == nil {
 			ce = &ConfigError{}
 		}
-		ce.Fields = append([]FieldError{*minErr}, ce.Fields...)
+		ce.Fields = append([]*FieldError{minErr}, ce.Fields...)
 		return c, ce
 	}
 	return c, err
 }
 
-// redacted is Config as it may be shown: every key redacted.
-type redactedConfig struct {
-	DisplayName            string   `json:"display_name"`
-	MinimumAmount          string   `json:"minimum_amount"`
-	Status                 Status   `json:"status"`
-	Mode                   Mode     `json:"mode"`
-	PublishableKey         string   `json:"publishable_key"`
-	SecretKey              string   `json:"secret_key"`
-	WebhookSecret          string   `json:"webhook_secret"`
-	PreviousWebhookSecrets []string `json:"previous_webhook_secrets,omitempty"`
-}
-
-func (c Config) redacted() redactedConfig {
-	r := redactedConfig{
-		DisplayName:    redactText(c.DisplayName),
-		MinimumAmount:  moneyFormat(c.MinimumAmount),
-		Status:         Status(redactText(string(c.Status))),
-		Mode:           Mode(redactText(string(c.Mode))),
-		PublishableKey: redactKey(c.PublishableKey),
-		SecretKey:      redactKey(c.SecretKey),
-		WebhookSecret:  redactKey(c.WebhookSecret),
-	}
-	if p := parseKey(c.PublishableKey); p.kind == keyPublishable {
-		r.PublishableKey = c.PublishableKey // public by design
-	}
-	for _, s := range c.PreviousWebhookSecrets {
-		r.PreviousWebhookSecrets = append(r.PreviousWebhookSecrets, redactKey(s))
-	}
-	return r
-}
-
-// String shows c with its secrets redacted.
-func (c Config) String() string {
-	r := c.redacted()
-	return fmt.Sprintf("stripegateway.Config{DisplayName:%q MinimumAmount:%s Status:%q Mode:%q PublishableKey:%q SecretKey:%q WebhookSecret:%q PreviousWebhookSecrets:%q}",
-		r.DisplayName, r.MinimumAmount, r.Status, r.Mode, r.PublishableKey, r.SecretKey, r.WebhookSecret, r.PreviousWebhookSecrets)
-}
-
-// GoString is String: %#v shows secrets redacted too.
-func (c Config) GoString() string { return c.String() }
-
-// Format implements fmt.Formatter so that every verb (%v, %+v, %#v, %s, %q,
-// %x, ...) prints the redacted form.
+// Format implements fmt.Formatter: every verb prints c with its secrets
+// redacted (see Secret), any secret-looking text in its other fields too,
+// and MinimumAmount in scientific notation when printing it in full would be
+// huge, so that even an invalid Config prints quickly and safely.
 func (c Config) Format(f fmt.State, verb rune) {
-	switch verb {
-	case 'q':
-		fmt.Fprintf(f, "%q", c.String())
-	default:
-		_, _ = f.Write([]byte(c.String()))
+	s := fmt.Sprintf("stripegateway.Config{DisplayName:%q MinimumAmount:%s Status:%q Mode:%q PublishableKey:%q SecretKey:%q WebhookSecret:%q PreviousWebhookSecrets:%q}",
+		redact.Text(c.DisplayName), money.Format(c.MinimumAmount), redact.Text(string(c.Status)), redact.Text(string(c.Mode)),
+		c.PublishableKey.public(), c.SecretKey, c.WebhookSecret, c.PreviousWebhookSecrets)
+	if verb == 'q' {
+		s = strconv.Quote(s)
 	}
+	_, _ = io.WriteString(f, s)
 }
 
-// MarshalJSON encodes c with its secrets redacted.
-func (c Config) MarshalJSON() ([]byte, error) { return json.Marshal(c.redacted()) }
-
-// LogValue implements slog.LogValuer: logged Configs show redacted secrets.
-func (c Config) LogValue() slog.Value {
-	r := c.redacted()
-	return slog.GroupValue(
-		slog.String("display_name", r.DisplayName),
-		slog.String("minimum_amount", r.MinimumAmount),
-		slog.String("status", string(r.Status)),
-		slog.String("mode", string(r.Mode)),
-		slog.String("publishable_key", r.PublishableKey),
-		slog.String("secret_key", r.SecretKey),
-		slog.String("webhook_secret", r.WebhookSecret),
-		slog.Any("previous_webhook_secrets", r.PreviousWebhookSecrets),
-	)
+// MarshalJSON encodes c for display and logs, with the same redaction as
+// Format; it is not a form to store the Config in.
+func (c Config) MarshalJSON() ([]byte, error) {
+	type plain Config
+	p := plain(c)
+	p.DisplayName = redact.Text(c.DisplayName)
+	p.Status = Status(redact.Text(string(c.Status)))
+	p.Mode = Mode(redact.Text(string(c.Mode)))
+	return json.Marshal(struct {
+		plain
+		MinimumAmount  string `json:"minimum_amount"`
+		PublishableKey string `json:"publishable_key"`
+	}{p, money.Format(c.MinimumAmount), c.PublishableKey.public()})
 }

@@ -2,6 +2,7 @@ package stripegateway
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -26,7 +27,7 @@ func TestConfigValidate(t *testing.T) {
 		}, nil},
 		{"inactive without webhook secret", func(c *Config) { c.Status, c.WebhookSecret = StatusInactive, "" }, nil},
 		{"positive minimum", func(c *Config) { c.MinimumAmount = decimal.RequireFromString("10.50") }, nil},
-		{"previous webhook secrets", func(c *Config) { c.PreviousWebhookSecrets = []string{testWHSEC2} }, nil},
+		{"previous webhook secrets", func(c *Config) { c.PreviousWebhookSecrets = []Secret{testWHSEC2} }, nil},
 		{"everything missing", func(c *Config) { *c = Config{} }, map[string]string{
 			"DisplayName": "required", "Status": "required", "Mode": "required",
 			"PublishableKey": "required", "SecretKey": "required", "WebhookSecret": "required",
@@ -60,7 +61,7 @@ func TestConfigValidate(t *testing.T) {
 		{"garbage secret key", func(c *Config) { c.SecretKey = "hunter2hunter2hunter2" }, map[string]string{"SecretKey": "must start with sk_test_"}},
 		{"prefix only", func(c *Config) { c.SecretKey = "sk_test_" }, map[string]string{"SecretKey": "not a Stripe secret key"}},
 		{"key with inner space", func(c *Config) { c.SecretKey = "sk_test_abc def" }, map[string]string{"SecretKey": "not a Stripe secret key"}},
-		{"bad previous secret", func(c *Config) { c.PreviousWebhookSecrets = []string{testWHSEC2, "sk_test_oops"} }, map[string]string{"PreviousWebhookSecrets": "entry 1"}},
+		{"bad previous secret", func(c *Config) { c.PreviousWebhookSecrets = []Secret{testWHSEC2, "sk_test_oops"} }, map[string]string{"PreviousWebhookSecrets": "entry 1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,7 +86,7 @@ func TestConfigValidate(t *testing.T) {
 			assert.Len(t, got, len(tt.fields), "fields: %v", got)
 			for field, want := range tt.fields {
 				assert.Contains(t, got[field], want, "field %s", field)
-				msg, ok := ce.Field(field)
+				msg, ok := fieldMessage(ce, field)
 				assert.True(t, ok)
 				assert.Equal(t, got[field], msg)
 			}
@@ -98,17 +99,17 @@ func TestConfigNormalizeTrimsPastedValues(t *testing.T) {
 	cfg := Config{
 		DisplayName: " Credit Card ", Status: " Active", Mode: "TEST ",
 		PublishableKey: "\n" + testPK, SecretKey: testSK + " \r\n", WebhookSecret: " " + testWHSEC,
-		PreviousWebhookSecrets: []string{" ", testWHSEC2 + "\n"},
+		PreviousWebhookSecrets: []Secret{" ", testWHSEC2 + "\n"},
 	}
 	require.Error(t, cfg.Validate(), "Validate must reject, not trim")
 	n := cfg.Normalize()
 	require.NoError(t, n.Validate())
-	assert.Equal(t, testSK, n.SecretKey)
-	assert.Equal(t, []string{testWHSEC2}, n.PreviousWebhookSecrets)
+	assert.Equal(t, Secret(testSK), n.SecretKey)
+	assert.Equal(t, []Secret{testWHSEC2}, n.PreviousWebhookSecrets)
 	assert.Equal(t, " Credit Card ", cfg.DisplayName, "Normalize must not change its receiver")
 }
 
-func TestConfigFromLookup(t *testing.T) {
+func TestConfigFromEnv(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
@@ -118,40 +119,40 @@ func TestConfigFromLookup(t *testing.T) {
 	}{
 		{
 			name: "defaults and mode from the secret key",
-			env:  map[string]string{EnvSecretKey: testSK + "\n", EnvPublishableKey: testPK, EnvWebhookSecret: testWHSEC},
+			env:  map[string]string{envSecretKey: testSK + "\n", envPublishableKey: testPK, envWebhookSecret: testWHSEC},
 			check: func(t *testing.T, c Config) {
 				assert.Equal(t, ModeTest, c.Mode)
 				assert.Equal(t, StatusActive, c.Status)
-				assert.Equal(t, DefaultDisplayName, c.DisplayName)
+				assert.Equal(t, defaultDisplayName, c.DisplayName)
 				assert.True(t, c.MinimumAmount.IsZero())
-				assert.Equal(t, testSK, c.SecretKey)
+				assert.Equal(t, Secret(testSK), c.SecretKey)
 			},
 		},
 		{
 			name: "all variables, rolled secrets",
 			env: map[string]string{
-				EnvSecretKey: liveSK, EnvPublishableKey: livePK, EnvWebhookSecret: testWHSEC + ", " + testWHSEC2,
-				EnvMode: "live", EnvStatus: "inactive", EnvDisplayName: "Carte bancaire", EnvMinimumAmount: "5.00",
+				envSecretKey: liveSK, envPublishableKey: livePK, envWebhookSecret: testWHSEC + ", " + testWHSEC2,
+				envMode: "live", envStatus: "inactive", envDisplayName: "Carte bancaire", envMinimumAmount: "5.00",
 			},
 			check: func(t *testing.T, c Config) {
 				assert.Equal(t, ModeLive, c.Mode)
 				assert.Equal(t, StatusInactive, c.Status)
 				assert.Equal(t, "Carte bancaire", c.DisplayName)
 				assert.True(t, c.MinimumAmount.Equal(decimal.RequireFromString("5")))
-				assert.Equal(t, testWHSEC, c.WebhookSecret)
-				assert.Equal(t, []string{testWHSEC2}, c.PreviousWebhookSecrets)
+				assert.Equal(t, Secret(testWHSEC), c.WebhookSecret)
+				assert.Equal(t, []Secret{testWHSEC2}, c.PreviousWebhookSecrets)
 			},
 		},
 		{
 			name:    "bad minimum and missing keys",
-			env:     map[string]string{EnvMinimumAmount: "five", EnvMode: "test"},
+			env:     map[string]string{envMinimumAmount: "five", envMode: "test"},
 			wantErr: map[string]string{"MinimumAmount": "not a decimal", "SecretKey": "required", "PublishableKey": "required", "WebhookSecret": "required"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := ConfigFromLookup(func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok })
+			c, err := ConfigFromEnv(func(k string) string { return tt.env[k] })
 			if tt.wantErr == nil {
 				require.NoError(t, err)
 				tt.check(t, c)
@@ -161,7 +162,7 @@ func TestConfigFromLookup(t *testing.T) {
 			require.ErrorAs(t, err, &ce)
 			assert.ErrorIs(t, err, ErrInvalidConfig)
 			for field, want := range tt.wantErr {
-				msg, ok := ce.Field(field)
+				msg, ok := fieldMessage(ce, field)
 				assert.True(t, ok, "no error for %s in %v", field, ce)
 				assert.Contains(t, msg, want)
 			}
@@ -182,20 +183,29 @@ func TestConfigErrorIsAndAs(t *testing.T) {
 
 func TestConfigAbsurdMinimumPrintsQuickly(t *testing.T) {
 	t.Parallel()
-	c, err := ConfigFromLookup(func(k string) (string, bool) {
-		if k == EnvMinimumAmount {
-			return "-1e-2000000000", true
+	c, err := ConfigFromEnv(func(k string) string {
+		if k == envMinimumAmount {
+			return "-1e-2000000000"
 		}
-		return "", false
+		return ""
 	})
 	var ce *ConfigError
 	require.ErrorAs(t, err, &ce)
-	msg, ok := ce.Field("MinimumAmount")
+	msg, ok := fieldMessage(ce, "MinimumAmount")
 	require.True(t, ok)
 	assert.Contains(t, msg, "out of range")
 	assert.True(t, c.MinimumAmount.IsZero(), "an out-of-range value is not kept")
 
 	c.MinimumAmount = decimal.New(1, 2000000000)
-	assert.Contains(t, c.String(), "MinimumAmount:1e2000000000")
+	assert.Contains(t, fmt.Sprint(c), "MinimumAmount:1e2000000000")
 	assert.Contains(t, c.Validate().Error(), "MinimumAmount: is out of range")
+}
+
+func TestConfigWebhookSecretsOrder(t *testing.T) {
+	t.Parallel()
+	c := validConfig()
+	c.PreviousWebhookSecrets = []Secret{testWHSEC2}
+	assert.Equal(t, []string{testWHSEC, testWHSEC2}, c.webhookSecrets())
+	c.WebhookSecret = ""
+	assert.Equal(t, []string{testWHSEC2}, c.webhookSecrets())
 }

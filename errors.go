@@ -1,12 +1,16 @@
 package stripegateway
 
 import (
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/b27de697/stripegateway/internal/money"
+	"github.com/b27de697/stripegateway/internal/redact"
 
 	"github.com/stripe/stripe-go/v76"
 )
@@ -29,7 +33,7 @@ var (
 	// exactly: negative, more decimals than the currency allows, above
 	// Stripe's maximum, or a quantity below 1. Fix the price; nothing is
 	// rounded for you.
-	ErrInvalidAmount = errors.New("stripegateway: invalid amount")
+	ErrInvalidAmount = money.ErrInvalidAmount
 
 	// ErrBelowMinimum is returned when an order total is below the configured
 	// MinimumAmount or below Stripe's minimum charge for the currency. Use
@@ -38,7 +42,7 @@ var (
 
 	// ErrUnsupportedCurrency is returned for a currency code Stripe does not
 	// charge in. Use a three-letter ISO 4217 code that Stripe supports.
-	ErrUnsupportedCurrency = errors.New("stripegateway: unsupported currency")
+	ErrUnsupportedCurrency = money.ErrUnsupportedCurrency
 
 	// ErrInvalidRequest is returned when a request breaks one of Stripe's
 	// limits or misses a required field (order ID, URLs, metadata sizes,
@@ -103,22 +107,65 @@ var (
 	ErrEventStoreFull = errors.New("stripegateway: event store full")
 )
 
-// FieldError is one problem with one Config field.
+// FieldError is one problem with one field: of a Config (in a
+// *ConfigError), or of a request such as a CheckoutRequest, so that a form
+// can show the message next to its field.
 type FieldError struct {
-	// Field is the Config field's Go name, e.g. "SecretKey".
+	// Field names the field as a Go expression on the Config or request,
+	// e.g. "SecretKey", "OrderID", "Items[2].UnitAmount" or
+	// `Metadata["size"]`.
 	Field string
 	// Message says what is wrong and what to do, without any secret.
 	Message string
+	// Err is the sentinel the error matches besides its container:
+	// ErrInvalidRequest, ErrInvalidAmount or ErrUnsupportedCurrency for a
+	// request; nil in a ConfigError, which matches ErrInvalidConfig.
+	Err error
 }
 
-// Error implements error.
-func (e FieldError) Error() string { return e.Field + ": " + e.Message }
+// newFieldError makes a request's FieldError. It is where a request error's
+// text is redacted, once: the checks quote the values as given.
+func newFieldError(sentinel error, field, format string, args ...any) *FieldError {
+	return &FieldError{
+		Field:   redact.Limit(redact.Text(field), 200),
+		Message: redact.Limit(redact.Text(fmt.Sprintf(format, args...)), 1000),
+		Err:     sentinel,
+	}
+}
+
+// invalidField is an ErrInvalidRequest naming field.
+func invalidField(field, format string, args ...any) error {
+	return newFieldError(ErrInvalidRequest, field, format, args...)
+}
+
+// fieldErrorOf places an error of package money (ErrInvalidAmount or
+// ErrUnsupportedCurrency) on a field.
+func fieldErrorOf(err error, field string) error {
+	sentinel := ErrInvalidAmount
+	if errors.Is(err, ErrUnsupportedCurrency) {
+		sentinel = ErrUnsupportedCurrency
+	}
+	return newFieldError(sentinel, field, "%s", strings.TrimPrefix(err.Error(), sentinel.Error()+": "))
+}
+
+// Error implements error: the sentinel's text (in a request), the field and
+// the message.
+func (e *FieldError) Error() string {
+	if e.Err == nil {
+		return e.Field + ": " + e.Message
+	}
+	return e.Err.Error() + ": " + e.Field + ": " + e.Message
+}
+
+// Unwrap returns Err.
+func (e *FieldError) Unwrap() error { return e.Err }
 
 // ConfigError lists every problem found by Config.Validate, one per field. It
-// matches ErrInvalidConfig with errors.Is.
+// matches ErrInvalidConfig with errors.Is, and errors.As finds its first
+// *FieldError.
 type ConfigError struct {
 	// Fields holds one entry per invalid field, in the order of Config's fields.
-	Fields []FieldError
+	Fields []*FieldError
 }
 
 // Error implements error.
@@ -136,8 +183,8 @@ func (e *ConfigError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns ErrInvalidConfig and each FieldError, so that errors.Is
-// matches the sentinel and errors.As finds the first FieldError.
+// Unwrap returns ErrInvalidConfig and each *FieldError, so that errors.Is
+// matches the sentinel and errors.As finds the first *FieldError.
 func (e *ConfigError) Unwrap() []error {
 	out := make([]error, 0, 1+len(e.Fields))
 	out = append(out, ErrInvalidConfig)
@@ -145,16 +192,6 @@ func (e *ConfigError) Unwrap() []error {
 		out = append(out, f)
 	}
 	return out
-}
-
-// Field returns the message for the named field, and whether there is one.
-func (e *ConfigError) Field(name string) (string, bool) {
-	for _, f := range e.Fields {
-		if f.Field == name {
-			return f.Message, true
-		}
-	}
-	return "", false
 }
 
 // APIError is an error answered by Stripe's API, or a failure to reach it,
@@ -166,11 +203,12 @@ func (e *ConfigError) Field(name string) (string, bool) {
 // only: (*stripe.Error).Error() is the raw JSON and may carry a client secret.
 type APIError struct {
 	// Op is the operation that failed, e.g. "create checkout session".
-	Op string
+	Op string `json:"op"`
 	// Kind is the sentinel this error matches.
-	Kind error
-	// Err is stripe-go's error: a *stripe.Error when Stripe answered.
-	Err error
+	Kind error `json:"-"`
+	// Err is stripe-go's error: a *stripe.Error when Stripe answered. It is
+	// left out of JSON, as it may carry a client secret.
+	Err error `json:"-"`
 }
 
 // Error implements error.
@@ -194,10 +232,10 @@ func (e *APIError) Error() string {
 			fmt.Fprintf(&b, " decline_code=%s", se.DeclineCode)
 		}
 		if se.Param != "" {
-			fmt.Fprintf(&b, " param=%s", se.Param)
+			fmt.Fprintf(&b, " param=%s", redact.Limit(redact.Text(se.Param), 100))
 		}
 		if se.Msg != "" {
-			fmt.Fprintf(&b, ": %s", redactText(se.Msg))
+			fmt.Fprintf(&b, ": %s", redact.Text(se.Msg))
 		}
 		if se.RequestID != "" {
 			fmt.Fprintf(&b, " [request %s]", se.RequestID)
@@ -207,31 +245,13 @@ func (e *APIError) Error() string {
 		// its error; keep only the start of it, which says what went wrong,
 		// so that a truncated body cannot bring customer data into logs.
 		b.WriteString(": ")
-		b.WriteString(truncateRunes(redactText(e.Err.Error()), maxErrorDetail))
+		b.WriteString(redact.Limit(redact.Text(e.Err.Error()), maxErrorDetail))
 	}
 	return b.String()
 }
 
 // Unwrap returns the sentinel and stripe-go's error.
 func (e *APIError) Unwrap() []error { return []error{e.Kind, e.Err} }
-
-// Format prints the redacted message at every verb, so that %#v cannot dump
-// stripe-go's error with a client secret in it.
-func (e *APIError) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", e.Error())
-		return
-	}
-	_, _ = io.WriteString(f, e.Error())
-}
-
-// MarshalJSON encodes the redacted message only.
-func (e *APIError) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		Op    string `json:"op"`
-		Error string `json:"error"`
-	}{e.Op, e.Error()})
-}
 
 // maxErrorDetail bounds how much of a non-Stripe error's text APIError shows.
 const maxErrorDetail = 200
@@ -252,4 +272,68 @@ func wrapAPIError(op string, err error) error {
 		}
 	}
 	return &APIError{Op: op, Kind: kind, Err: err}
+}
+
+// stripeCallError wraps an error of a call to Stripe. When ctx has ended, the
+// context's error is kept reachable with errors.Is even if stripe-go
+// reported the aborted request differently.
+func stripeCallError(ctx context.Context, op string, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		var se *stripe.Error
+		if !errors.As(err, &se) {
+			err = fmt.Errorf("%w: %w", cerr, err)
+		}
+	}
+	return wrapAPIError(op, err)
+}
+
+// Sources of a MinimumError.
+const (
+	// minimumSourceStore: the store's configured Config.MinimumAmount.
+	minimumSourceStore = "store"
+	// minimumSourceStripe: Stripe's minimum charge for the currency.
+	minimumSourceStripe = "stripe"
+)
+
+// MinimumError is returned by CreateCheckout when the order total is below
+// the minimum that applies. It matches ErrBelowMinimum with errors.Is.
+type MinimumError struct {
+	// Minimum is the smallest allowed total, in the currency's major unit.
+	Minimum decimal.Decimal
+	// Total is the order's total that was refused, in the major unit.
+	Total decimal.Decimal
+	// Currency is the order's lowercase ISO 4217 code, e.g. "eur".
+	Currency string
+	// Source says whose minimum it is: minimumSourceStore (the configured
+	// MinimumAmount) or minimumSourceStripe (Stripe's minimum charge). When
+	// both are broken, it is the larger of the two.
+	Source string
+}
+
+// Error implements error.
+func (e *MinimumError) Error() string {
+	code := strings.ToUpper(e.Currency)
+	whose := "the store's minimum order total"
+	if e.Source == minimumSourceStripe {
+		whose = "Stripe's minimum charge"
+	}
+	cur, _ := money.Lookup(e.Currency)
+	return fmt.Sprintf("%s: order total %s %s is below %s of %s %s",
+		ErrBelowMinimum.Error(), amountString(cur, e.Total), code, whose, amountString(cur, e.Minimum), code)
+}
+
+// Unwrap returns ErrBelowMinimum.
+func (e *MinimumError) Unwrap() error { return ErrBelowMinimum }
+
+// amountString formats an amount with the currency's usual decimals
+// ("0.50", not "0.5") when that shows it exactly, and as is otherwise.
+func amountString(cur money.Currency, d decimal.Decimal) string {
+	if cur.Code() == "" {
+		return d.String()
+	}
+	places := cur.Decimals()
+	if d.Exponent() >= -places || d.Equal(d.Truncate(places)) {
+		return d.StringFixed(places)
+	}
+	return d.String()
 }

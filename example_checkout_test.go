@@ -79,7 +79,7 @@ func ExampleGateway_ConfirmCheckout() {
 
 	// The success page: session_id comes from the URL, the order ID from the
 	// store's own records, never from the URL.
-	o, err := g.ConfirmCheckout(context.Background(), sess.ID, "order-1001")
+	o, err := g.ConfirmCheckout(context.Background(), stripegateway.ConfirmRequest{SessionID: sess.ID, OrderID: "order-1001"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func ExampleGateway_ConfirmCheckout() {
 	}
 
 	// Another order's session does not mark this order paid.
-	_, err = g.ConfirmCheckout(context.Background(), sess.ID, "order-1002")
+	_, err = g.ConfirmCheckout(context.Background(), stripegateway.ConfirmRequest{SessionID: sess.ID, OrderID: "order-1002"})
 	fmt.Println(errors.Is(err, stripegateway.ErrSessionMismatch))
 	// Output:
 	// paid: order-1001 39.98 eur

@@ -59,7 +59,7 @@ func ExampleGateway_WebhookHandler() {
 
 	// Deliver events as Stripe would, with the test kit.
 	deliver := func(ev stripegatewaytest.Event) {
-		req := stripegatewaytest.NewRequest("/gateways/stripe/notification", ev.MustJSON(), cfg.WebhookSecret)
+		req := stripegatewaytest.NewRequest("/gateways/stripe/notification", ev.MustJSON(), string(cfg.WebhookSecret))
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, req)
 		fmt.Println("->", rec.Code)
@@ -98,7 +98,7 @@ func ExampleGateway_VerifyAndParse() {
 		log.Fatal(err)
 	}
 	payload := stripegatewaytest.ForKind(stripegateway.PaymentAuthorized, "order-7", decimal.RequireFromString("250"), "usd").MustJSON()
-	header := stripegatewaytest.SignatureHeader(payload, cfg.WebhookSecret)
+	header := stripegatewaytest.SignatureHeader(payload, string(cfg.WebhookSecret))
 
 	o, err := g.VerifyAndParse(payload, header)
 	if err != nil {
@@ -106,7 +106,7 @@ func ExampleGateway_VerifyAndParse() {
 	}
 	fmt.Println(o.EventType, o.Kind, o.OrderID, o.Amount)
 
-	_, err = g.VerifyAndParse(payload, stripegatewaytest.SignatureHeader(payload, cfg.WebhookSecret, stripegatewaytest.WrongSecret()))
+	_, err = g.VerifyAndParse(payload, stripegatewaytest.SignatureHeader(payload, string(cfg.WebhookSecret), stripegatewaytest.WrongSecret()))
 	fmt.Println(err != nil)
 	// Output:
 	// checkout.session.completed payment_authorized order-7 250

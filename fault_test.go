@@ -189,14 +189,14 @@ var faultOps = []faultOp{
 		return cs.ID, cs.IdempotencyKey, cs.Replayed, nil
 	}},
 	{"Capture", "capture payment", func(ctx context.Context, g *Gateway) (string, string, bool, error) {
-		res, err := g.Capture(ctx, "pi_123", nil)
+		res, err := g.Capture(ctx, CaptureRequest{PaymentIntentID: "pi_123"})
 		if err != nil {
 			return "", "", false, err
 		}
 		return res.ID, res.IdempotencyKey, res.Replayed, nil
 	}},
 	{"Refund", "refund payment", func(ctx context.Context, g *Gateway) (string, string, bool, error) {
-		res, err := g.Refund(ctx, "pi_123", nil, RefundRequestedByCustomer)
+		res, err := g.Refund(ctx, RefundRequest{PaymentIntentID: "pi_123", Reason: stripe.RefundReasonRequestedByCustomer})
 		if err != nil {
 			return "", "", false, err
 		}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -130,7 +131,7 @@ func fuzzEvents(f *testing.F) [][]byte {
 func FuzzVerifyAndParseSignature(f *testing.F) {
 	events := fuzzEvents(f)
 	cfg := validConfig()
-	cfg.PreviousWebhookSecrets = []string{testWHSEC2}
+	cfg.PreviousWebhookSecrets = []Secret{testWHSEC2}
 	secrets := []string{testWHSEC, testWHSEC2}
 	g, err := New(cfg, WithClock(func() time.Time { return fuzzNow }))
 	require.NoError(f, err)
@@ -239,8 +240,8 @@ const fuzzCanary = "QZJVWKXQ"
 var fuzzKeyPrefixes = []string{"pk_test_", "pk_live_", "sk_test_", "sk_live_", "rk_test_", "rk_live_", "whsec_", ""}
 
 // fuzzSecret is prefix + body with the canary in its middle.
-func fuzzSecret(prefix, body string) string {
-	return prefix + body[:len(body)/2] + fuzzCanary + body[len(body)/2:]
+func fuzzSecret(prefix, body string) Secret {
+	return Secret(prefix + body[:len(body)/2] + fuzzCanary + body[len(body)/2:])
 }
 
 // fuzzAlnum keeps the ASCII letters and digits of s.
@@ -295,16 +296,16 @@ func FuzzConfigValidate(f *testing.F) {
 			WebhookSecret:  fuzzSecret(prefix(6), whBody),
 		}
 		if sel&(1<<16) == 0 {
-			cfg.PreviousWebhookSecrets = []string{fuzzSecret(prefix(9), prevBody)}
+			cfg.PreviousWebhookSecrets = []Secret{fuzzSecret(prefix(9), prevBody)}
 		}
 		realistic := fuzzSecret("sk_live_", fuzzAlnum(skBody))
 		switch sel >> 13 & 3 {
 		case 1:
-			cfg.Status = Status(realistic)
+			cfg.Status = Status(string(realistic))
 		case 2:
-			cfg.Mode = Mode(realistic)
+			cfg.Mode = Mode(string(realistic))
 		case 3:
-			cfg.DisplayName = realistic
+			cfg.DisplayName = string(realistic)
 		}
 		if sel&(1<<15) != 0 {
 			cfg.Status, cfg.Mode = StatusActive, ModeTest
@@ -320,8 +321,8 @@ func FuzzConfigValidate(f *testing.F) {
 		}
 		// A valid publishable key is public by design: it may be shown.
 		leaks := func(text string, c Config) bool {
-			if parseKey(c.PublishableKey).kind == keyPublishable {
-				text = strings.ReplaceAll(text, c.PublishableKey, "")
+			if parseKey(string(c.PublishableKey)).kind == keyPublishable {
+				text = strings.ReplaceAll(text, string(c.PublishableKey), "")
 			}
 			return leaksCanary(text)
 		}
@@ -343,7 +344,7 @@ func FuzzConfigValidate(f *testing.F) {
 		checkPrinted := func(c Config) {
 			j, err := json.Marshal(c)
 			require.NoError(t, err)
-			for _, s := range []string{c.String(), fmt.Sprintf("%v|%+v|%#v|%s|%q|%x", c, c, c, c, c, c), string(j), c.LogValue().String()} {
+			for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%v|%+v|%#v|%s|%q|%x", c, c, c, c, c, c), string(j), fmt.Sprint(slog.AnyValue(c))} {
 				require.False(t, leaks(s, c), "a secret in the printed Config: %s", s)
 			}
 		}
@@ -353,16 +354,25 @@ func FuzzConfigValidate(f *testing.F) {
 		checkPrinted(cfg)
 
 		env := map[string]string{
-			EnvDisplayName:    cfg.DisplayName,
-			EnvStatus:         string(cfg.Status),
-			EnvMode:           string(cfg.Mode),
-			EnvPublishableKey: cfg.PublishableKey,
-			EnvSecretKey:      cfg.SecretKey,
-			EnvWebhookSecret:  strings.Join(append([]string{cfg.WebhookSecret}, cfg.PreviousWebhookSecrets...), ","),
-			EnvMinimumAmount:  minimum,
+			envDisplayName:    cfg.DisplayName,
+			envStatus:         string(cfg.Status),
+			envMode:           string(cfg.Mode),
+			envPublishableKey: string(cfg.PublishableKey),
+			envSecretKey:      string(cfg.SecretKey),
+			envWebhookSecret:  joinSecrets(cfg.WebhookSecret, cfg.PreviousWebhookSecrets),
+			envMinimumAmount:  minimum,
 		}
-		got, err := ConfigFromLookup(func(name string) (string, bool) { v, ok := env[name]; return v, ok })
+		got, err := ConfigFromEnv(func(name string) string { return env[name] })
 		checkErr(err, got)
 		checkPrinted(got)
 	})
+}
+
+// joinSecrets writes secrets as STRIPE_WEBHOOK_SECRET lists them.
+func joinSecrets(first Secret, rest []Secret) string {
+	all := []string{string(first)}
+	for _, s := range rest {
+		all = append(all, string(s))
+	}
+	return strings.Join(all, ",")
 }

@@ -4,30 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"time"
+	"slices"
+	"strconv"
 
-	"github.com/shopspring/decimal"
+	"github.com/b27de697/stripegateway/internal/redact"
+
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/checkout/session"
 	"github.com/stripe/stripe-go/v76/paymentintent"
 	"github.com/stripe/stripe-go/v76/refund"
 	"github.com/stripe/stripe-go/v76/webhookendpoint"
-)
-
-// APIVersion is the Stripe API version this package speaks: stripe-go v76's.
-// Webhook endpoints must be pinned to it (RegisterWebhookEndpoint does).
-const APIVersion = stripe.APIVersion
-
-// Default values of the Options.
-const (
-	// DefaultMaxNetworkRetries is how often a failed API request is retried
-	// (with the same idempotency key) when no WithMaxNetworkRetries is given.
-	DefaultMaxNetworkRetries = 2
-	// DefaultHTTPTimeout bounds one API request when no WithHTTPClient is given.
-	DefaultHTTPTimeout = 80 * time.Second
 )
 
 // Gateway takes card payments through Stripe Checkout and handles Stripe's
@@ -41,91 +30,18 @@ const (
 // settings, build a new Gateway and swap it in (for example with an
 // atomic.Pointer). There is no useful zero value: use New.
 type Gateway struct {
-	cfg    Config
+	// Every field that holds the secret key is a pointer, so that fmt, which
+	// cannot call a method on an unexported field, shows an address there.
+	cfg    *Config
 	mode   Mode
 	opts   options
 	logger *slog.Logger
 
 	backend   stripe.Backend
-	sessions  session.Client
-	intents   paymentintent.Client
-	refunds   refund.Client
-	endpoints webhookendpoint.Client
-}
-
-// Option configures a Gateway in New.
-type Option func(*options)
-
-type options struct {
-	apiURL     string
-	httpClient *http.Client
-	logger     *slog.Logger
-	maxRetries int64
-	now        func() time.Time
-	errs       []error
-
-	webhook  webhookOptions
-	checkout checkoutOptions
-}
-
-// WithAPIURL sends API requests to baseURL instead of https://api.stripe.com,
-// e.g. to stripe-mock or a recording proxy. The URL must be absolute.
-func WithAPIURL(baseURL string) Option {
-	return func(o *options) {
-		u, err := url.Parse(baseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			o.errs = append(o.errs, fmt.Errorf("WithAPIURL(%q): want an absolute http or https URL such as http://127.0.0.1:12111", redactText(baseURL)))
-			return
-		}
-		o.apiURL = baseURL
-	}
-}
-
-// WithHTTPClient makes API requests with c instead of a client with a
-// DefaultHTTPTimeout timeout.
-func WithHTTPClient(c *http.Client) Option {
-	return func(o *options) {
-		if c == nil {
-			o.errs = append(o.errs, errors.New("WithHTTPClient(nil): pass an *http.Client"))
-			return
-		}
-		o.httpClient = c
-	}
-}
-
-// WithLogger sends the gateway's log lines, and stripe-go's, to l. Without it
-// the gateway logs nothing, and stripe-go's default stderr logger is silenced.
-// Secrets are redacted from every line.
-func WithLogger(l *slog.Logger) Option {
-	return func(o *options) {
-		if l != nil {
-			o.logger = l
-		}
-	}
-}
-
-// WithMaxNetworkRetries sets how often stripe-go retries a failed request
-// (connection errors, 409, 429, 5xx), reusing the idempotency key. 0 turns
-// retries off. The default is DefaultMaxNetworkRetries.
-func WithMaxNetworkRetries(n int) Option {
-	return func(o *options) {
-		if n < 0 {
-			o.errs = append(o.errs, fmt.Errorf("WithMaxNetworkRetries(%d): want 0 or more", n))
-			return
-		}
-		o.maxRetries = int64(n)
-	}
-}
-
-// WithClock makes the gateway read the time from now, for tests. It is used
-// for webhook timestamp tolerance, checkout expiry times, and the event
-// store's leases and retention.
-func WithClock(now func() time.Time) Option {
-	return func(o *options) {
-		if now != nil {
-			o.now = now
-		}
-	}
+	sessions  *session.Client
+	intents   *paymentintent.Client
+	refunds   *refund.Client
+	endpoints *webhookendpoint.Client
 }
 
 // New validates cfg and builds a Gateway with its own stripe-go backend and
@@ -135,29 +51,18 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	o := options{
-		maxRetries: DefaultMaxNetworkRetries,
-		now:        time.Now,
-		webhook:    defaultWebhookOptions(),
-	}
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&o)
-		}
-	}
-	if len(o.errs) > 0 {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(o.errs...))
-	}
-	if err := o.webhook.validate(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	o, err := buildOptions(opts)
+	if err != nil {
+		return nil, err
 	}
 
 	g := &Gateway{mode: cfg.Mode, opts: o, logger: o.logger}
 	if g.logger == nil {
 		g.logger = slog.New(slog.DiscardHandler)
 	}
-	g.cfg = cfg
-	g.cfg.PreviousWebhookSecrets = append([]string(nil), cfg.PreviousWebhookSecrets...)
+	g.cfg = new(Config)
+	*g.cfg = cfg
+	g.cfg.PreviousWebhookSecrets = slices.Clone(cfg.PreviousWebhookSecrets)
 
 	// A fresh BackendConfig per gateway: GetBackendWithConfig mutates it.
 	bc := &stripe.BackendConfig{
@@ -166,76 +71,30 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		LeveledLogger:     stripeLogger{g.logger},
 	}
 	if bc.HTTPClient == nil {
-		bc.HTTPClient = &http.Client{Timeout: DefaultHTTPTimeout}
+		bc.HTTPClient = &http.Client{Timeout: defaultHTTPTimeout}
 	}
 	if o.apiURL != "" {
 		bc.URL = stripe.String(o.apiURL)
 	}
 	g.backend = stripe.GetBackendWithConfig(stripe.APIBackend, bc)
-	g.sessions = session.Client{B: g.backend, Key: cfg.SecretKey}
-	g.intents = paymentintent.Client{B: g.backend, Key: cfg.SecretKey}
-	g.refunds = refund.Client{B: g.backend, Key: cfg.SecretKey}
-	g.endpoints = webhookendpoint.Client{B: g.backend, Key: cfg.SecretKey}
+	g.sessions = &session.Client{B: g.backend, Key: string(cfg.SecretKey)}
+	g.intents = &paymentintent.Client{B: g.backend, Key: string(cfg.SecretKey)}
+	g.refunds = &refund.Client{B: g.backend, Key: string(cfg.SecretKey)}
+	g.endpoints = &webhookendpoint.Client{B: g.backend, Key: string(cfg.SecretKey)}
 	return g, nil
 }
-
-// DisplayName is the payment method's name to show customers.
-func (g *Gateway) DisplayName() string { return g.cfg.DisplayName }
-
-// Enabled reports whether the gateway's Status is StatusActive, i.e. whether
-// a storefront should offer it.
-func (g *Gateway) Enabled() bool { return g.cfg.Status == StatusActive }
-
-// Mode is ModeTest or ModeLive.
-func (g *Gateway) Mode() Mode { return g.mode }
-
-// Livemode reports whether the gateway is in live mode, as Stripe's objects
-// and events say it with their livemode field.
-func (g *Gateway) Livemode() bool { return g.mode == ModeLive }
-
-// PublishableKey is the key for Stripe.js in the customer's browser. It is
-// public by design.
-func (g *Gateway) PublishableKey() string { return g.cfg.PublishableKey }
-
-// MinimumAmount is the store's configured minimum order total, in the major
-// unit of the order's currency; zero when only Stripe's minimum applies.
-func (g *Gateway) MinimumAmount() decimal.Decimal { return g.cfg.MinimumAmount }
 
 // Config returns a copy of the Config the gateway was built from, secrets
 // included; it prints redacted.
 func (g *Gateway) Config() Config {
-	c := g.cfg
-	c.PreviousWebhookSecrets = append([]string(nil), g.cfg.PreviousWebhookSecrets...)
+	c := *g.cfg
+	c.PreviousWebhookSecrets = slices.Clone(g.cfg.PreviousWebhookSecrets)
 	return c
 }
 
-// String describes the gateway without any secret.
-func (g *Gateway) String() string {
-	return fmt.Sprintf("stripegateway.Gateway{DisplayName:%q Mode:%q Status:%q SecretKey:%q}",
-		redactText(g.cfg.DisplayName), g.mode, g.cfg.Status, redactKey(g.cfg.SecretKey))
-}
-
-// GoString is String, so that %#v shows no secret.
-func (g *Gateway) GoString() string { return g.String() }
-
-// Format implements fmt.Formatter: every verb prints String's redacted form.
-func (g *Gateway) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", g.String())
-		return
-	}
-	_, _ = f.Write([]byte(g.String()))
-}
-
-// LogValue implements slog.LogValuer without any secret.
-func (g *Gateway) LogValue() slog.Value {
-	return slog.GroupValue(
-		slog.String("display_name", redactText(g.cfg.DisplayName)),
-		slog.String("mode", string(g.mode)),
-		slog.String("status", string(g.cfg.Status)),
-		slog.String("secret_key", redactKey(g.cfg.SecretKey)),
-	)
-}
+// livemode reports whether the gateway is in live mode, as Stripe's objects
+// and events say it with their livemode field.
+func (g *Gateway) livemode() bool { return g.mode == ModeLive }
 
 // CheckCredentials is what an admin's "Test connection" button calls. It makes
 // one cheap authenticated request (listing at most one Checkout Session) and
@@ -265,7 +124,7 @@ func (g *Gateway) CheckCredentials(ctx context.Context) error {
 		}
 		return err
 	}
-	if found && livemode != g.Livemode() {
+	if found && livemode != g.livemode() {
 		return fmt.Errorf("%w: the API answered with %s-mode objects but the gateway's Mode is %q; check the key and the API URL", ErrLivemodeMismatch, modeOf(livemode), g.mode)
 	}
 	g.logger.Debug("stripegateway: credentials checked", "mode", string(g.mode))
@@ -322,10 +181,21 @@ func (s stripeLogger) log(level slog.Level, format string, v ...any) {
 	if !s.l.Enabled(ctx, level) {
 		return
 	}
-	s.l.Log(ctx, level, redactText(fmt.Sprintf(format, v...)), "source", "stripe-go")
+	s.l.Log(ctx, level, redact.Text(fmt.Sprintf(format, v...)), "source", "stripe-go")
 }
 
 func (s stripeLogger) Debugf(format string, v ...any) { s.log(slog.LevelDebug, format, v...) }
 func (s stripeLogger) Infof(format string, v ...any)  { s.log(slog.LevelDebug, format, v...) }
 func (s stripeLogger) Warnf(format string, v ...any)  { s.log(slog.LevelWarn, format, v...) }
 func (s stripeLogger) Errorf(format string, v ...any) { s.log(slog.LevelWarn, format, v...) }
+
+// Format implements fmt.Formatter: every verb prints the gateway's display
+// name, mode and status, and its secret key redacted (see Secret).
+func (g *Gateway) Format(f fmt.State, verb rune) {
+	s := fmt.Sprintf("stripegateway.Gateway{DisplayName:%q Mode:%q Status:%q SecretKey:%q}",
+		redact.Text(g.cfg.DisplayName), g.mode, redact.Text(string(g.cfg.Status)), g.cfg.SecretKey)
+	if verb == 'q' {
+		s = strconv.Quote(s)
+	}
+	_, _ = io.WriteString(f, s)
+}

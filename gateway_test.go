@@ -29,7 +29,6 @@ func TestNewRejectsInvalidConfigAndOptions(t *testing.T) {
 		{"invalid config", Config{}, nil, "DisplayName"},
 		{"relative API URL", validConfig(), []Option{WithAPIURL("localhost:12111")}, "WithAPIURL"},
 		{"negative retries", validConfig(), []Option{WithMaxNetworkRetries(-1)}, "WithMaxNetworkRetries"},
-		{"nil HTTP client", validConfig(), []Option{WithHTTPClient(nil)}, "WithHTTPClient"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,27 +41,24 @@ func TestNewRejectsInvalidConfigAndOptions(t *testing.T) {
 	}
 }
 
-func TestGatewayAccessors(t *testing.T) {
+func TestGatewayConfigIsACopy(t *testing.T) {
 	t.Parallel()
 	cfg := validConfig()
-	cfg.PreviousWebhookSecrets = []string{testWHSEC2}
+	cfg.PreviousWebhookSecrets = []Secret{testWHSEC2}
 	g, err := New(cfg)
 	require.NoError(t, err)
 	cfg.DisplayName = "changed after New"
 	cfg.PreviousWebhookSecrets[0] = "whsec_changedafternew000000000"
 
-	assert.Equal(t, "Credit Card", g.DisplayName())
-	assert.True(t, g.Enabled())
-	assert.Equal(t, ModeTest, g.Mode())
-	assert.False(t, g.Livemode())
-	assert.Equal(t, testPK, g.PublishableKey())
-	assert.Equal(t, []string{testWHSEC2}, g.Config().PreviousWebhookSecrets, "New must copy the Config")
-
-	inactive := validConfig()
-	inactive.Status = StatusInactive
-	g2, err := New(inactive)
-	require.NoError(t, err)
-	assert.False(t, g2.Enabled())
+	got := g.Config()
+	assert.Equal(t, "Credit Card", got.DisplayName)
+	assert.Equal(t, StatusActive, got.Status)
+	assert.Equal(t, ModeTest, got.Mode)
+	assert.False(t, g.livemode())
+	assert.Equal(t, Secret(testPK), got.PublishableKey)
+	assert.Equal(t, []Secret{testWHSEC2}, got.PreviousWebhookSecrets, "New must copy the Config")
+	got.PreviousWebhookSecrets[0] = "whsec_changedbythecaller0000000"
+	assert.Equal(t, []Secret{testWHSEC2}, g.Config().PreviousWebhookSecrets, "Config must return a copy")
 }
 
 // TestTestAndLiveGatewaysSideBySide runs a test-mode and a live-mode gateway

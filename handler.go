@@ -13,6 +13,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"time"
+
+	"github.com/b27de697/stripegateway/internal/redact"
 )
 
 // Callback handles one Outcome in the webhook handler. Returning an error
@@ -46,8 +48,8 @@ type Handlers struct {
 	Default Callback
 }
 
-// For returns the callback that handles kind, or nil.
-func (h Handlers) For(kind Kind) Callback {
+// callback returns the callback that handles kind, or nil.
+func (h Handlers) callback(kind Kind) Callback {
 	var cb Callback
 	switch kind {
 	case PaymentSucceeded:
@@ -77,32 +79,6 @@ func (h Handlers) For(kind Kind) Callback {
 		cb = h.Default
 	}
 	return cb
-}
-
-// WithEventStore replaces the default in-memory event store, for example
-// with one shared by several processes.
-func WithEventStore(s EventStore) Option {
-	return func(o *options) {
-		if s == nil {
-			o.errs = append(o.errs, errors.New("WithEventStore(nil): pass an EventStore, or omit the option for the in-memory store"))
-			return
-		}
-		o.webhook.store = s
-	}
-}
-
-// WithEventLease sets how long a delivery may hold an event's claim before
-// another delivery may take it over (after a crash, say). Make it longer
-// than any callback takes: the callback's context is canceled when the
-// lease ends. The default is DefaultEventLease; d must be at least a second.
-func WithEventLease(d time.Duration) Option {
-	return func(o *options) {
-		if d < time.Second {
-			o.errs = append(o.errs, fmt.Errorf("WithEventLease(%s): want at least 1s, longer than any callback takes", d))
-			return
-		}
-		o.webhook.lease = d
-	}
 }
 
 // storeTimeout bounds the event store's Complete and Release calls, which
@@ -167,7 +143,7 @@ func (wh *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			respond(w, http.StatusRequestEntityTooLarge, bodyTooLarge)
 			return
 		}
-		g.logger.WarnContext(ctx, "stripegateway: webhook rejected: reading the body failed", "status", http.StatusBadRequest, "error", redactText(err.Error()))
+		g.logger.WarnContext(ctx, "stripegateway: webhook rejected: reading the body failed", "status", http.StatusBadRequest, "error", redact.Text(err.Error()))
 		respond(w, http.StatusBadRequest, bodyBadRequest)
 		return
 	}
@@ -179,13 +155,13 @@ func (wh *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// Every delivery to this endpoint fails until it is fixed.
 			level = slog.LevelError
 		}
-		g.logger.Log(ctx, level, "stripegateway: webhook rejected", "status", http.StatusBadRequest, "error", redactText(err.Error()))
+		g.logger.Log(ctx, level, "stripegateway: webhook rejected", "status", http.StatusBadRequest, "error", redact.Text(err.Error()))
 		respond(w, http.StatusBadRequest, bodyBadRequest)
 		return
 	}
 	log := g.logger.With("event_id", o.EventID, "event_type", string(o.EventType), "kind", string(o.Kind))
 
-	cb := wh.h.For(o.Kind)
+	cb := wh.h.callback(o.Kind)
 	if cb == nil {
 		log.DebugContext(ctx, "stripegateway: webhook event has no callback")
 		respond(w, http.StatusOK, bodyOK)
@@ -203,7 +179,7 @@ func (wh *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	status, err := store.Claim(ctx, claim)
 	if err != nil {
-		log.ErrorContext(ctx, "stripegateway: webhook event store failed to claim the event", "status", http.StatusServiceUnavailable, "error", redactText(err.Error()))
+		log.ErrorContext(ctx, "stripegateway: webhook event store failed to claim the event", "status", http.StatusServiceUnavailable, "error", redact.Text(err.Error()))
 		w.Header().Set("Retry-After", "60")
 		respond(w, http.StatusServiceUnavailable, bodyUnavailable)
 		return
@@ -220,7 +196,7 @@ func (wh *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		respond(w, http.StatusConflict, bodyInProgress)
 		return
 	default:
-		log.ErrorContext(ctx, "stripegateway: webhook event store returned an unknown claim status", "status", http.StatusServiceUnavailable, "claim_status", status.String())
+		log.ErrorContext(ctx, "stripegateway: webhook event store returned an unknown claim status", "status", http.StatusServiceUnavailable, "claim_status", int(status))
 		respond(w, http.StatusServiceUnavailable, bodyUnavailable)
 		return
 	}
@@ -237,15 +213,15 @@ func (wh *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancelStore()
 	claim.Now = g.opts.now()
 	if cbErr != nil {
-		reason := limitText(redactText(cbErr.Error()), 500)
+		reason := redact.Limit(redact.Text(cbErr.Error()), 500)
 		attrs := []any{"status", http.StatusInternalServerError, "order_id", o.OrderID, "error", reason}
 		var pe *panicError
 		if errors.As(cbErr, &pe) {
-			attrs = append(attrs, "stack", redactText(string(pe.stack)))
+			attrs = append(attrs, "stack", redact.Text(string(pe.stack)))
 		}
 		log.ErrorContext(ctx, "stripegateway: webhook callback failed; Stripe will deliver the event again", attrs...)
 		if err := store.Release(storeCtx, claim, reason); err != nil {
-			log.ErrorContext(ctx, "stripegateway: webhook event store failed to release the event", "error", redactText(err.Error()))
+			log.ErrorContext(ctx, "stripegateway: webhook event store failed to release the event", "error", redact.Text(err.Error()))
 		}
 		respond(w, http.StatusInternalServerError, bodyInternalError)
 		return
@@ -253,7 +229,7 @@ func (wh *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := store.Complete(storeCtx, claim); err != nil {
 		// The callback did its work: answering 200 stops Stripe from
 		// delivering the event again, which is what the host wants.
-		log.ErrorContext(ctx, "stripegateway: webhook event store failed to record the processed event", "error", redactText(err.Error()))
+		log.ErrorContext(ctx, "stripegateway: webhook event store failed to record the processed event", "error", redact.Text(err.Error()))
 	}
 	log.InfoContext(ctx, "stripegateway: webhook event processed", "order_id", o.OrderID)
 	respond(w, http.StatusOK, bodyOK)

@@ -46,3 +46,20 @@ func newMockGateway(t testing.TB, cfg Config, opts ...Option) *Gateway {
 	require.NoError(t, err)
 	return g
 }
+
+// fieldMessage returns the message of the named field of a ConfigError.
+func fieldMessage(e *ConfigError, name string) (string, bool) {
+	for _, f := range e.Fields {
+		if f.Field == name {
+			return f.Message, true
+		}
+	}
+	return "", false
+}
+
+// len returns how many events the store holds, processed or in progress.
+func (s *MemoryEventStore) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.entries)
+}

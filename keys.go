@@ -1,8 +1,13 @@
 package stripegateway
 
 import (
-	"regexp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
 	"strings"
+
+	"github.com/b27de697/stripegateway/internal/redact"
 )
 
 // keyKind is what a Stripe credential is, judged by its prefix.
@@ -82,90 +87,39 @@ func isKeyBody(s string, webhook bool) bool {
 	return true
 }
 
-// redactKey shows a credential as its prefix and last four characters, e.g.
-// "sk_test_…abcd". Values too short to keep four characters hidden, and values
-// without a known prefix, show no characters of the secret at all.
-func redactKey(s string) string {
-	if s == "" {
-		return ""
+// Secret holds a Stripe credential: an API key (sk_…, rk_…, pk_…) or a
+// webhook signing secret (whsec_…). It prints, logs and marshals redacted,
+// as its prefix and last four characters ("sk_test_…abcd"), at every fmt
+// verb, through encoding/json and through log/slog, so that a Config or an
+// error that holds one can be shown safely. (A Config shows a well-formed
+// publishable key whole, since it is public by design.)
+//
+// Read the value itself with string(s). The zero value is the empty
+// credential.
+type Secret string
+
+// redacted returns the redacted form of s.
+func (s Secret) redacted() string { return redact.Key(string(s)) }
+
+// public returns a well-formed publishable key whole, since it is public by
+// design, and anything else redacted.
+func (s Secret) public() string {
+	if parseKey(string(s)).kind == keyPublishable {
+		return string(s)
 	}
-	p := parseKey(s)
-	prefix := p.prefix
-	body := s[len(prefix):]
-	if prefix == "" || len(body) < 12 {
-		return prefix + "…"
-	}
-	return prefix + "…" + body[len(body)-4:]
+	return s.redacted()
 }
 
-// secretPattern matches anything that looks like a Stripe secret in free
-// text: API keys (publishable ones too, in case of a mix-up), webhook secrets,
-// and client secrets of PaymentIntents, SetupIntents and Checkout Sessions.
-var secretPattern = regexp.MustCompile(`(?:[spr]k_(?:test|live)_|whsec_)[A-Za-z0-9+/=_-]*|[A-Za-z0-9_]*_secret_[A-Za-z0-9_]+`)
-
-// redactText replaces every secret-looking token in s with its redacted form,
-// and every run of 13 to 19 digits that passes the Luhn check (a card
-// number, say in a host's callback error) with a placeholder.
-func redactText(s string) string {
-	s = redactCardNumbers(s)
-	if !strings.Contains(s, "k_test_") && !strings.Contains(s, "k_live_") &&
-		!strings.Contains(s, "whsec_") && !strings.Contains(s, "_secret_") {
-		return s
+// Format implements fmt.Formatter: every verb prints the redacted form, %q
+// and %#v quoted. log/slog's handlers print through it too.
+func (s Secret) Format(f fmt.State, verb rune) {
+	if verb == 'q' || (verb == 'v' && f.Flag('#')) {
+		_, _ = io.WriteString(f, strconv.Quote(s.redacted()))
+		return
 	}
-	return secretPattern.ReplaceAllStringFunc(s, func(tok string) string {
-		if strings.Contains(tok, "_secret_") && !strings.HasPrefix(tok, "whsec_") {
-			return "[redacted client secret]"
-		}
-		return redactKey(tok)
-	})
+	_, _ = io.WriteString(f, s.redacted())
 }
 
-// redactCardNumbers masks runs of 13 to 19 ASCII digits that pass the Luhn
-// check. It allocates only when it masks something.
-func redactCardNumbers(s string) string {
-	var b strings.Builder
-	last := 0
-	for i := 0; i < len(s); {
-		if !isDigit(s[i]) {
-			i++
-			continue
-		}
-		j := i
-		for j < len(s) && isDigit(s[j]) {
-			j++
-		}
-		if n := j - i; n >= 13 && n <= 19 && luhnValid(s[i:j]) {
-			if b.Len() == 0 {
-				b.Grow(len(s))
-			}
-			b.WriteString(s[last:i])
-			b.WriteString("[redacted card number]")
-			last = j
-		}
-		i = j
-	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-// luhnValid reports whether a string of digits passes the Luhn checksum.
-func luhnValid(digits string) bool {
-	sum := 0
-	double := false
-	for i := len(digits) - 1; i >= 0; i-- {
-		d := int(digits[i] - '0')
-		if double {
-			if d *= 2; d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-		double = !double
-	}
-	return sum%10 == 0
-}
+// MarshalJSON encodes the redacted form as a JSON string: the JSON form is
+// for display and logs, not for storage.
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.redacted()) }

@@ -5,6 +5,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/b27de697/stripegateway/internal/wire"
+
+	"github.com/b27de697/stripegateway/internal/money"
+
 	"github.com/shopspring/decimal"
 	"github.com/stripe/stripe-go/v76"
 )
@@ -73,19 +77,6 @@ const (
 	// not an error.
 	Unhandled Kind = "unhandled"
 )
-
-// MetadataOrderID is the metadata key under which CreateCheckout stores the
-// order ID on the Checkout Session, its PaymentIntent or its Subscription, so
-// that every later event leads back to the order.
-const MetadataOrderID = "order_id"
-
-// MetadataCaptureMethod is the Checkout Session metadata key that
-// CreateCheckout sets to "manual" for CheckoutDeferredCapture. Events carry
-// the session's PaymentIntent as an ID only, so this marker is how a
-// checkout.session.completed of a deferred-capture session is reported as
-// PaymentAuthorized rather than PaymentPending. Set it yourself on sessions
-// you create without CreateCheckout to get the same.
-const MetadataCaptureMethod = "stripegateway_capture"
 
 // Outcome is what one webhook event, or one ConfirmCheckout, means for an
 // order. Fields that the event does not carry are left zero.
@@ -195,8 +186,8 @@ func (o *Outcome) setPrevious(p *previousAttributes) {
 	if p.AmountRefunded == nil || *p.AmountRefunded < 0 || *p.AmountRefunded > o.AmountMinor {
 		return
 	}
-	if cur, err := lookupCurrency(o.Currency); err == nil {
-		o.RefundAmount = cur.fromMinor(o.AmountMinor - *p.AmountRefunded)
+	if cur, err := money.Lookup(o.Currency); err == nil {
+		o.RefundAmount = cur.FromMinor(o.AmountMinor - *p.AmountRefunded)
 	}
 }
 
@@ -205,8 +196,8 @@ func (o *Outcome) setAmount(minor int64) {
 	o.Currency = strings.ToLower(o.Currency)
 	o.AmountMinor = minor
 	o.Amount = decimal.Zero
-	if cur, err := lookupCurrency(o.Currency); err == nil {
-		o.Amount = cur.fromMinor(minor)
+	if cur, err := money.Lookup(o.Currency); err == nil {
+		o.Amount = cur.FromMinor(minor)
 	}
 }
 
@@ -220,7 +211,7 @@ func (o *Outcome) setEvent(h *eventHead) {
 
 // orderIDFrom returns the order ID stored in metadata, or "".
 func orderIDFrom(metadata map[string]string) string {
-	return metadata[MetadataOrderID]
+	return metadata[wire.MetadataOrderID]
 }
 
 // outcomeFromCheckoutSession maps a Checkout Session to its Outcome. It is
@@ -237,7 +228,7 @@ func outcomeFromCheckoutSession(s *stripe.CheckoutSession) *Outcome {
 		CheckoutSession: s,
 	}
 	if o.OrderID == "" {
-		o.OrderID = s.Metadata[MetadataOrderID]
+		o.OrderID = s.Metadata[wire.MetadataOrderID]
 	}
 	if s.PaymentIntent != nil {
 		o.PaymentIntentID = s.PaymentIntent.ID
@@ -283,7 +274,7 @@ func checkoutSessionKind(s *stripe.CheckoutSession, completed bool) Kind {
 		case stripe.PaymentIntentStatusSucceeded:
 			return PaymentSucceeded
 		}
-	} else if s.Metadata[MetadataCaptureMethod] == "manual" {
+	} else if s.Metadata[wire.MetadataCaptureMethod] == "manual" {
 		return PaymentAuthorized
 	}
 	switch s.PaymentStatus {

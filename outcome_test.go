@@ -6,6 +6,15 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stripe/stripe-go/v76"
+
+	"os"
+	"strings"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/stripe/stripe-go/v76/webhook"
+
+	"github.com/b27de697/stripegateway/internal/wire"
 )
 
 func TestOutcomeFromCheckoutSession(t *testing.T) {
@@ -18,9 +27,9 @@ func TestOutcomeFromCheckoutSession(t *testing.T) {
 		wantOrder  string
 	}{
 		{"paid", stripe.CheckoutSession{Status: "complete", PaymentStatus: "paid", AmountTotal: 1999, Currency: "eur", ClientReferenceID: "o-1"}, PaymentSucceeded, "19.99", "o-1"},
-		{"no payment required", stripe.CheckoutSession{Status: "complete", PaymentStatus: "no_payment_required", Currency: "usd", Metadata: map[string]string{MetadataOrderID: "o-2"}}, PaymentSucceeded, "0", "o-2"},
+		{"no payment required", stripe.CheckoutSession{Status: "complete", PaymentStatus: "no_payment_required", Currency: "usd", Metadata: map[string]string{wire.MetadataOrderID: "o-2"}}, PaymentSucceeded, "0", "o-2"},
 		{"unpaid is pending", stripe.CheckoutSession{Status: "complete", PaymentStatus: "unpaid", AmountTotal: 500, Currency: "jpy", ClientReferenceID: "o-3"}, PaymentPending, "500", "o-3"},
-		{"deferred capture is authorized", stripe.CheckoutSession{Status: "complete", PaymentStatus: "unpaid", AmountTotal: 12340, Currency: "kwd", Metadata: map[string]string{MetadataCaptureMethod: "manual", MetadataOrderID: "o-4"}}, PaymentAuthorized, "12.34", "o-4"},
+		{"deferred capture is authorized", stripe.CheckoutSession{Status: "complete", PaymentStatus: "unpaid", AmountTotal: 12340, Currency: "kwd", Metadata: map[string]string{wire.MetadataCaptureMethod: "manual", wire.MetadataOrderID: "o-4"}}, PaymentAuthorized, "12.34", "o-4"},
 		{"expanded intent requiring capture", stripe.CheckoutSession{Status: "complete", PaymentStatus: "unpaid", AmountTotal: 100, Currency: "usd", PaymentIntent: &stripe.PaymentIntent{ID: "pi_1", Status: "requires_capture"}}, PaymentAuthorized, "1", ""},
 		{"expired", stripe.CheckoutSession{Status: "expired", PaymentStatus: "unpaid", AmountTotal: 100, Currency: "gbp"}, CheckoutExpired, "1", ""},
 		{"still open", stripe.CheckoutSession{Status: "open", PaymentStatus: "unpaid", AmountTotal: 100, Currency: "gbp"}, PaymentPending, "1", ""},
@@ -38,11 +47,82 @@ func TestOutcomeFromCheckoutSession(t *testing.T) {
 	}
 }
 
-func TestConfigWebhookSecretsOrder(t *testing.T) {
+// signedNow signs payload for validConfig's webhook secret at now.
+func signedNow(payload []byte, now time.Time) string {
+	return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{
+		Payload: payload, Secret: testWHSEC, Timestamp: now,
+	}).Header
+}
+
+func TestCompletedSessionEventKinds(t *testing.T) {
 	t.Parallel()
-	c := validConfig()
-	c.PreviousWebhookSecrets = []string{testWHSEC2}
-	assert.Equal(t, []string{testWHSEC, testWHSEC2}, c.webhookSecrets())
-	c.WebhookSecret = ""
-	assert.Equal(t, []string{testWHSEC2}, c.webhookSecrets())
+	now := time.Unix(1700000000, 0)
+	g, err := New(validConfig(), WithClock(func() time.Time { return now }))
+	require.NoError(t, err)
+	event := func(object string) []byte {
+		return []byte(`{"id":"evt_1","object":"event","api_version":"2023-10-16","created":1700000000,"livemode":false,"type":"checkout.session.completed","data":{"object":` + object + `}}`)
+	}
+	tests := []struct {
+		name   string
+		object string
+		want   Kind
+	}{
+		{"paid without a status field", `{"id":"cs_test_1","object":"checkout.session","payment_status":"paid","amount_total":1999,"currency":"eur","client_reference_id":"o1"}`, PaymentSucceeded},
+		{"no payment required", `{"id":"cs_test_1","object":"checkout.session","status":"complete","payment_status":"no_payment_required","currency":"eur"}`, PaymentSucceeded},
+		{"unpaid", `{"id":"cs_test_1","object":"checkout.session","status":"complete","payment_status":"unpaid","currency":"eur"}`, PaymentPending},
+		{"deferred capture, whatever payment_status says", `{"id":"cs_test_1","object":"checkout.session","status":"complete","payment_status":"paid","currency":"eur","metadata":{"stripegateway_capture":"manual"}}`, PaymentAuthorized},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := event(tt.object)
+			o, err := g.VerifyAndParse(p, signedNow(p, now))
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, o.Kind)
+		})
+	}
+
+	t.Run("object of another type is refused", func(t *testing.T) {
+		p := []byte(`{"id":"evt_2","object":"event","api_version":"2023-10-16","created":1700000000,"livemode":false,"type":"payment_intent.succeeded","data":{"object":{"id":"cs_test_1","object":"checkout.session","metadata":{"order_id":"o1"}}}}`)
+		_, err := g.VerifyAndParse(p, signedNow(p, now))
+		require.ErrorIs(t, err, ErrInvalidPayload)
+		assert.ErrorContains(t, err, `"checkout.session"`)
+	})
+
+	t.Run("currency is lowercased", func(t *testing.T) {
+		p := event(`{"id":"cs_test_1","object":"checkout.session","payment_status":"paid","amount_total":500,"currency":"JPY"}`)
+		o, err := g.VerifyAndParse(p, signedNow(p, now))
+		require.NoError(t, err)
+		assert.Equal(t, "jpy", o.Currency)
+		assert.True(t, decimal.NewFromInt(500).Equal(o.Amount))
+	})
+}
+
+func TestRefundAmountOfThisEvent(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1700000000, 0)
+	g, err := New(validConfig(), WithClock(func() time.Time { return now }))
+	require.NoError(t, err)
+	fixture, err := os.ReadFile("testdata/events/charge.refunded.partial.json")
+	require.NoError(t, err)
+	first := fixture
+	second := []byte(strings.Replace(strings.Replace(string(fixture),
+		`"amount_refunded": 5120,`, `"amount_refunded": 7000,`, 1),
+		`"amount_refunded": 0`, `"amount_refunded": 5120`, 1))
+	tests := []struct {
+		name               string
+		payload            []byte
+		wantTotal, wantNow string
+	}{
+		{"first partial refund", first, "5.12", "5.12"},
+		{"second partial refund", second, "7", "1.88"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := g.VerifyAndParse(tt.payload, signedNow(tt.payload, now))
+			require.NoError(t, err)
+			assert.Equal(t, PaymentRefunded, o.Kind)
+			assert.True(t, decimal.RequireFromString(tt.wantTotal).Equal(o.Amount), "Amount %s", o.Amount)
+			assert.True(t, decimal.RequireFromString(tt.wantNow).Equal(o.RefundAmount), "RefundAmount %s", o.RefundAmount)
+		})
+	}
 }

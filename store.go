@@ -1,28 +1,11 @@
 package stripegateway
 
 import (
+	"container/list"
 	"context"
 	"fmt"
 	"sync"
 	"time"
-)
-
-// Defaults of the event store.
-const (
-	// DefaultEventLease is how long a delivery may hold an event's claim
-	// when no WithEventLease is given. A claim left by a crashed process is
-	// taken over by a redelivery after it. The callback's context ends at
-	// the same moment.
-	DefaultEventLease = 5 * time.Minute
-
-	// DefaultEventStoreMaxEntries is the in-memory store's default limit:
-	// 100,000 events, about 30 MB (measured at 190-280 bytes per event).
-	DefaultEventStoreMaxEntries = 100_000
-
-	// DefaultEventRetention is how long the in-memory store remembers a
-	// processed event by default: 72 hours, the time over which Stripe
-	// retries a delivery.
-	DefaultEventRetention = 72 * time.Hour
 )
 
 // EventStore records which webhook events have been processed, so that an
@@ -43,7 +26,7 @@ const (
 // ErrClaimLost otherwise, so that a delivery whose lease ran out cannot undo
 // a newer claim.
 //
-// The default is an in-memory store (NewMemoryEventStore), which one process
+// The default is an in-memory store (MemoryEventStore), which one process
 // shares among its handlers; several processes need a shared store, such as
 // one on the database they already use. A SQL implementation maps each call
 // to one statement:
@@ -105,25 +88,25 @@ const (
 	ClaimBusy
 )
 
-// String names the status.
-func (s ClaimStatus) String() string {
-	switch s {
-	case ClaimAcquired:
-		return "acquired"
-	case ClaimCompleted:
-		return "completed"
-	case ClaimBusy:
-		return "busy"
-	}
-	return fmt.Sprintf("ClaimStatus(%d)", int(s))
-}
+// Bounds of a MemoryEventStore built with zero values.
+const (
+	// defaultEventStoreMaxEntries is the in-memory store's default limit:
+	// 100,000 events, about 30 MB (measured at 190-280 bytes per event).
+	defaultEventStoreMaxEntries = 100_000
+	// defaultEventRetention is how long the in-memory store remembers a
+	// processed event by default: 72 hours, the time over which Stripe
+	// retries a delivery.
+	defaultEventRetention = 72 * time.Hour
+)
 
 // MemoryEventStore is an EventStore in memory, for one process. It is the
 // default of every Gateway (each Gateway has its own) and safe for
-// concurrent use.
+// concurrent use. Its zero value is an empty store with the default bounds
+// (100,000 events, remembered for 72 hours). Its methods never block, so
+// they ignore their context.
 //
-// It is bounded: it holds at most maxEntries events, about 200 to 300 bytes each.
-// A processed event is remembered for the retention period and then
+// It is bounded: it holds at most MaxEntries events, about 200 to 300 bytes
+// each. A processed event is remembered for the retention period and then
 // forgotten (a redelivery after that runs the callback again). When it is
 // full, the oldest processed event is forgotten first; an event being
 // processed is only dropped once its lease has expired, and if every entry
@@ -133,56 +116,47 @@ func (s ClaimStatus) String() string {
 // clock. Its state does not survive a restart: use a shared, durable store
 // for several processes.
 type MemoryEventStore struct {
-	maxEntries int
-	retention  time.Duration
+	// MaxEntries bounds how many events the store holds; zero or less
+	// means 100,000. Set it before the store is first used.
+	MaxEntries int
+	// Retention is how long a processed event is remembered; zero or less
+	// means 72 hours. Set it before the store is first used.
+	Retention time.Duration
 
 	mu      sync.Mutex
 	entries map[string]*memEntry
-	// done lists the processed entries, oldest first.
-	doneHead, doneTail *memEntry
+	done    list.List // of *memEntry, the processed entries, oldest first
 }
 
 type memEntry struct {
 	id      string
-	owner   string    // while processing
-	expires time.Time // while processing: the lease's end
-	doneAt  time.Time // once done
-	done    bool
-
-	prev, next *memEntry // in the done list
+	owner   string        // while processing
+	expires time.Time     // while processing: the lease's end
+	doneAt  time.Time     // once done
+	done    *list.Element // once done: its place in MemoryEventStore.done
 }
 
-// NewMemoryEventStore returns an in-memory store of at most maxEntries
-// events that remembers processed events for retention. Zero or less
-// selects DefaultEventStoreMaxEntries and DefaultEventRetention.
-func NewMemoryEventStore(maxEntries int, retention time.Duration) *MemoryEventStore {
+// bounds returns the store's limits, defaults applied.
+func (s *MemoryEventStore) bounds() (maxEntries int, retention time.Duration) {
+	maxEntries, retention = s.MaxEntries, s.Retention
 	if maxEntries <= 0 {
-		maxEntries = DefaultEventStoreMaxEntries
+		maxEntries = defaultEventStoreMaxEntries
 	}
 	if retention <= 0 {
-		retention = DefaultEventRetention
+		retention = defaultEventRetention
 	}
-	return &MemoryEventStore{maxEntries: maxEntries, retention: retention}
-}
-
-// Len returns how many events the store holds, processed or in progress.
-func (s *MemoryEventStore) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.entries)
+	return maxEntries, retention
 }
 
 // Claim implements EventStore.
-func (s *MemoryEventStore) Claim(ctx context.Context, c EventClaim) (ClaimStatus, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
+func (s *MemoryEventStore) Claim(_ context.Context, c EventClaim) (ClaimStatus, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.expire(c.Now)
+	maxEntries, retention := s.bounds()
+	s.expire(c.Now, retention)
 	if e, ok := s.entries[c.EventID]; ok {
 		switch {
-		case e.done:
+		case e.done != nil:
 			return ClaimCompleted, nil
 		case c.Now.Before(e.expires):
 			return ClaimBusy, nil
@@ -194,8 +168,8 @@ func (s *MemoryEventStore) Claim(ctx context.Context, c EventClaim) (ClaimStatus
 	if s.entries == nil {
 		s.entries = make(map[string]*memEntry)
 	}
-	if len(s.entries) >= s.maxEntries && !s.evict(c.Now) {
-		return 0, fmt.Errorf("%w: %d events are being processed; raise the limit with NewMemoryEventStore and WithEventStore", ErrEventStoreFull, len(s.entries))
+	if len(s.entries) >= maxEntries && !s.evict(c.Now) {
+		return 0, fmt.Errorf("%w: %d events are being processed; raise MemoryEventStore.MaxEntries and pass the store to WithEventStore", ErrEventStoreFull, len(s.entries))
 	}
 	s.entries[c.EventID] = &memEntry{id: c.EventID, owner: c.Owner, expires: c.Expires}
 	return ClaimAcquired, nil
@@ -206,11 +180,11 @@ func (s *MemoryEventStore) Complete(_ context.Context, c EventClaim) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.entries[c.EventID]
-	if !ok || e.done || e.owner != c.Owner {
+	if !ok || e.done != nil || e.owner != c.Owner {
 		return fmt.Errorf("%w: event %s", ErrClaimLost, c.EventID)
 	}
-	e.done, e.doneAt, e.owner = true, c.Now, ""
-	s.pushDone(e)
+	e.doneAt, e.owner = c.Now, ""
+	e.done = s.done.PushBack(e)
 	return nil
 }
 
@@ -219,7 +193,7 @@ func (s *MemoryEventStore) Release(_ context.Context, c EventClaim, _ string) er
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.entries[c.EventID]
-	if !ok || e.done || e.owner != c.Owner {
+	if !ok || e.done != nil || e.owner != c.Owner {
 		return fmt.Errorf("%w: event %s", ErrClaimLost, c.EventID)
 	}
 	delete(s.entries, c.EventID)
@@ -227,19 +201,21 @@ func (s *MemoryEventStore) Release(_ context.Context, c EventClaim, _ string) er
 }
 
 // expire forgets processed events older than the retention.
-func (s *MemoryEventStore) expire(now time.Time) {
-	for e := s.doneHead; e != nil && now.Sub(e.doneAt) > s.retention; e = s.doneHead {
-		s.removeDone(e)
-		delete(s.entries, e.id)
+func (s *MemoryEventStore) expire(now time.Time, retention time.Duration) {
+	for el := s.done.Front(); el != nil; el = s.done.Front() {
+		e := el.Value.(*memEntry)
+		if now.Sub(e.doneAt) <= retention {
+			return
+		}
+		s.forget(e)
 	}
 }
 
 // evict makes room for one entry: the oldest processed event, else an event
 // whose lease has expired. It reports whether it could.
 func (s *MemoryEventStore) evict(now time.Time) bool {
-	if e := s.doneHead; e != nil {
-		s.removeDone(e)
-		delete(s.entries, e.id)
+	if el := s.done.Front(); el != nil {
+		s.forget(el.Value.(*memEntry))
 		return true
 	}
 	for id, e := range s.entries {
@@ -251,26 +227,8 @@ func (s *MemoryEventStore) evict(now time.Time) bool {
 	return false
 }
 
-func (s *MemoryEventStore) pushDone(e *memEntry) {
-	e.prev, e.next = s.doneTail, nil
-	if s.doneTail != nil {
-		s.doneTail.next = e
-	} else {
-		s.doneHead = e
-	}
-	s.doneTail = e
-}
-
-func (s *MemoryEventStore) removeDone(e *memEntry) {
-	if e.prev != nil {
-		e.prev.next = e.next
-	} else {
-		s.doneHead = e.next
-	}
-	if e.next != nil {
-		e.next.prev = e.prev
-	} else {
-		s.doneTail = e.prev
-	}
-	e.prev, e.next = nil, nil
+// forget removes a processed entry.
+func (s *MemoryEventStore) forget(e *memEntry) {
+	s.done.Remove(e.done)
+	delete(s.entries, e.id)
 }

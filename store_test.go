@@ -19,7 +19,7 @@ func claimAt(id, owner string, now time.Time, lease time.Duration) EventClaim {
 
 func TestMemoryEventStoreLifecycle(t *testing.T) {
 	ctx := context.Background()
-	s := NewMemoryEventStore(0, 0)
+	s := new(MemoryEventStore)
 	t0 := testNow
 	a := claimAt("evt_1", "a", t0, time.Minute)
 
@@ -43,19 +43,19 @@ func TestMemoryEventStoreLifecycle(t *testing.T) {
 
 	assert.ErrorIs(t, s.Complete(ctx, a), ErrClaimLost, "completing twice")
 	assert.ErrorIs(t, s.Release(ctx, a, "x"), ErrClaimLost, "releasing a completed event")
-	assert.Equal(t, 2, s.Len())
+	assert.Equal(t, 2, s.len())
 }
 
 func TestMemoryEventStoreRelease(t *testing.T) {
 	ctx := context.Background()
-	s := NewMemoryEventStore(0, 0)
+	s := new(MemoryEventStore)
 	a := claimAt("evt_1", "a", testNow, time.Minute)
 	_, err := s.Claim(ctx, a)
 	require.NoError(t, err)
 
 	assert.ErrorIs(t, s.Release(ctx, claimAt("evt_1", "intruder", testNow, time.Minute), "x"), ErrClaimLost)
 	require.NoError(t, s.Release(ctx, a, "callback failed"))
-	assert.Equal(t, 0, s.Len())
+	assert.Equal(t, 0, s.len())
 	assert.ErrorIs(t, s.Release(ctx, a, "again"), ErrClaimLost)
 
 	st, err := s.Claim(ctx, claimAt("evt_1", "b", testNow, time.Minute))
@@ -65,7 +65,7 @@ func TestMemoryEventStoreRelease(t *testing.T) {
 
 func TestMemoryEventStoreLeaseExpiry(t *testing.T) {
 	ctx := context.Background()
-	s := NewMemoryEventStore(0, 0)
+	s := new(MemoryEventStore)
 	a := claimAt("evt_1", "a", testNow, time.Minute)
 	_, err := s.Claim(ctx, a)
 	require.NoError(t, err)
@@ -89,7 +89,7 @@ func TestMemoryEventStoreLeaseExpiry(t *testing.T) {
 
 func TestMemoryEventStoreRetention(t *testing.T) {
 	ctx := context.Background()
-	s := NewMemoryEventStore(0, time.Hour)
+	s := &MemoryEventStore{MaxEntries: 0, Retention: time.Hour}
 	a := claimAt("evt_1", "a", testNow, time.Minute)
 	_, err := s.Claim(ctx, a)
 	require.NoError(t, err)
@@ -102,12 +102,12 @@ func TestMemoryEventStoreRetention(t *testing.T) {
 	st, err = s.Claim(ctx, claimAt("evt_2", "b", testNow.Add(time.Hour+time.Second), time.Minute))
 	require.NoError(t, err)
 	assert.Equal(t, ClaimAcquired, st)
-	assert.Equal(t, 1, s.Len(), "evt_1 was forgotten after the retention")
+	assert.Equal(t, 1, s.len(), "evt_1 was forgotten after the retention")
 }
 
 func TestMemoryEventStoreBounded(t *testing.T) {
 	ctx := context.Background()
-	s := NewMemoryEventStore(3, 0)
+	s := &MemoryEventStore{MaxEntries: 3, Retention: 0}
 	now := testNow
 	for i := 1; i <= 3; i++ {
 		c := claimAt(fmt.Sprintf("evt_%d", i), "o", now, time.Minute)
@@ -120,13 +120,13 @@ func TestMemoryEventStoreBounded(t *testing.T) {
 	st, err := s.Claim(ctx, claimAt("evt_4", "o", now, time.Minute))
 	require.NoError(t, err)
 	assert.Equal(t, ClaimAcquired, st)
-	assert.Equal(t, 3, s.Len())
+	assert.Equal(t, 3, s.len())
 	st, err = s.Claim(ctx, claimAt("evt_2", "o", now, time.Minute))
 	require.NoError(t, err)
 	assert.Equal(t, ClaimCompleted, st, "evt_2 is still remembered")
 
 	// Fill it with events in progress.
-	full := NewMemoryEventStore(2, 0)
+	full := &MemoryEventStore{MaxEntries: 2, Retention: 0}
 	for i := 1; i <= 2; i++ {
 		_, err := full.Claim(ctx, claimAt(fmt.Sprintf("evt_%d", i), "o", testNow, time.Minute))
 		require.NoError(t, err)
@@ -137,19 +137,35 @@ func TestMemoryEventStoreBounded(t *testing.T) {
 	st, err = full.Claim(ctx, claimAt("evt_3", "o", testNow.Add(time.Minute), time.Minute))
 	require.NoError(t, err)
 	assert.Equal(t, ClaimAcquired, st)
-	assert.Equal(t, 2, full.Len())
+	assert.Equal(t, 2, full.len())
 }
 
-func TestMemoryEventStoreContext(t *testing.T) {
+// TestMemoryEventStoreZeroValue: the zero value is a usable store with the
+// default bounds, and its methods never block, so a done context does not
+// matter to them.
+func TestMemoryEventStoreZeroValue(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := NewMemoryEventStore(0, 0).Claim(ctx, claimAt("evt_1", "o", testNow, time.Minute))
-	assert.ErrorIs(t, err, context.Canceled)
+	var s MemoryEventStore
+	c := claimAt("evt_1", "o", testNow, time.Minute)
+	st, err := s.Claim(ctx, c)
+	require.NoError(t, err)
+	assert.Equal(t, ClaimAcquired, st)
+	require.NoError(t, s.Complete(ctx, c))
+	st, err = s.Claim(ctx, claimAt("evt_1", "other", testNow.Add(71*time.Hour), time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, ClaimCompleted, st, "remembered for the default 72 hours")
+	st, err = s.Claim(ctx, claimAt("evt_1", "other", testNow.Add(73*time.Hour), time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, ClaimAcquired, st, "forgotten after the default 72 hours")
+	maxEntries, _ := s.bounds()
+	assert.Equal(t, 100_000, maxEntries)
 }
 
 func TestMemoryEventStoreConcurrentClaims(t *testing.T) {
 	ctx := context.Background()
-	s := NewMemoryEventStore(0, 0)
+	s := new(MemoryEventStore)
 	var acquired, busy atomic.Int32
 	var wg sync.WaitGroup
 	for i := 0; i < 100; i++ {
@@ -186,7 +202,7 @@ func TestMemoryEventStoreFootprint(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	s := NewMemoryEventStore(n, 0)
+	s := &MemoryEventStore{MaxEntries: n, Retention: 0}
 	for _, id := range ids {
 		c := claimAt(id, newOwnerToken(), testNow, time.Minute)
 		_, err := s.Claim(ctx, c)
@@ -199,11 +215,4 @@ func TestMemoryEventStoreFootprint(t *testing.T) {
 	t.Logf("in-memory event store: %.0f bytes per entry", perEntry)
 	assert.Less(t, perEntry, 400.0)
 	runtime.KeepAlive(s)
-}
-
-func TestClaimStatusString(t *testing.T) {
-	assert.Equal(t, "acquired", ClaimAcquired.String())
-	assert.Equal(t, "completed", ClaimCompleted.String())
-	assert.Equal(t, "busy", ClaimBusy.String())
-	assert.Equal(t, "ClaimStatus(0)", ClaimStatus(0).String())
 }

@@ -34,8 +34,8 @@
 //     the lease at once, so the next delivery claims the event again and
 //     the attempts column counts every claim.
 //   - Purge deletes done rows older than a cut-off. Stripe retries a
-//     delivery for at most 3 days (stripegateway.DefaultEventRetention), so
-//     done rows older than that can go.
+//     delivery for at most 3 days (the in-memory store's default retention),
+//     so done rows older than that can go.
 //
 // Every method takes a context, and database errors are wrapped with the
 // operation and event ID ("sqlstore: claim evt_…: …"). When the database is
@@ -92,7 +92,7 @@
 //
 // Purge old rows from one replica, or from a scheduled job:
 //
-//	n, err := store.Purge(ctx, time.Now().Add(-stripegateway.DefaultEventRetention))
+//	n, err := store.Purge(ctx, time.Now().Add(-72*time.Hour))
 //
 // # SQLite set-up
 //

@@ -68,7 +68,7 @@ func Example() {
 	payload := ev.MustJSON()
 	for range 2 {
 		rec := httptest.NewRecorder()
-		handler.ServeHTTP(rec, stripegatewaytest.NewRequest("/gateways/stripe/notification", payload, cfg.WebhookSecret))
+		handler.ServeHTTP(rec, stripegatewaytest.NewRequest("/gateways/stripe/notification", payload, string(cfg.WebhookSecret)))
 		fmt.Print(rec.Code, " ", rec.Body.String())
 	}
 
@@ -79,7 +79,7 @@ func Example() {
 	fmt.Println(r.EventType, r.State, "after", r.Attempts, "attempt")
 
 	// Run from time to time: Stripe does not deliver an event after 3 days.
-	n, err := store.Purge(ctx, time.Now().Add(-stripegateway.DefaultEventRetention))
+	n, err := store.Purge(ctx, time.Now().Add(-72*time.Hour))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -329,7 +329,7 @@ func (s *Store) update(ctx context.Context, op, id string, st stmt, v *values) e
 // Purge deletes the rows of events processed (done) before olderThan, and
 // returns how many it deleted. Rows of events not processed are kept.
 // Stripe retries a delivery for at most 3 days, so a cut-off of
-// time.Now().Add(-stripegateway.DefaultEventRetention) is safe: an event
+// time.Now().Add(-72*time.Hour) is safe: an event
 // processed earlier will not be delivered again. olderThan is compared
 // with the done_at column, which holds the clock the store uses (see
 // WithDatabaseClock).

@@ -227,7 +227,7 @@ func TestConformance(t *testing.T) {
 							case stripegateway.ClaimBusy:
 								busy.Add(1)
 							default:
-								t.Errorf("claim %s: %s", id, st)
+								t.Errorf("claim %s: status %d", id, st)
 							}
 						}()
 					}

@@ -1,18 +1,18 @@
 package stripegatewaytest
 
 import (
-	"context"
 	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/shopspring/decimal"
+	"github.com/b27de697/stripegateway/internal/money"
 )
 
-// This file is the Simulator's payment page and overview.
+// This file renders the Simulator's payment page and overview: the amounts
+// as the page shows them, the page data and the HTML templates. The page's
+// handlers are in cards.go.
 
 // formatAmount formats an amount in a currency's minor unit the way a
 // payment page shows it: with the currency's symbol and as many decimals as
@@ -21,12 +21,11 @@ import (
 // code.
 func formatAmount(minor int64, currency string) string {
 	cur := strings.ToLower(currency)
-	exp, decimals, err := currencyDigits(cur)
+	c, err := money.Lookup(cur)
 	if err != nil {
 		return strconv.FormatInt(minor, 10) + " " + strings.ToUpper(cur)
 	}
-	d := decimal.New(minor, -exp)
-	s := d.StringFixed(decimals)
+	s := c.FromMinor(minor).StringFixed(c.Decimals())
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
 	intPart, frac, _ := strings.Cut(s, ".")
@@ -138,143 +137,6 @@ func (s *Simulator) notFound(w http.ResponseWriter) {
 	s.render(w, http.StatusNotFound, "message", map[string]string{
 		"Title": "Page not found", "Text": "This Checkout Session does not exist. It may have been created by another run of the simulator.",
 	})
-}
-
-// pageCheckout shows the payment page.
-func (s *Simulator) pageCheckout(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	ss, ok := s.sessions[r.PathValue("id")]
-	if !ok {
-		s.mu.Unlock()
-		s.notFound(w)
-		return
-	}
-	s.expireIfDue(ss)
-	step := "card"
-	switch {
-	case ss.Status == "complete":
-		step = "complete"
-	case ss.Status == "expired":
-		step = "expired"
-	case ss.threeDS:
-		step = "3ds"
-	}
-	d := s.page(s.snapshot(ss), step, ss.lastError, "")
-	s.mu.Unlock()
-	s.render(w, http.StatusOK, "checkout", d)
-}
-
-// expireIfDue expires an open session past its expiry; s.mu must be held.
-func (s *Simulator) expireIfDue(ss *simSession) {
-	if ss.Status == "open" && !s.now().Before(ss.ExpiresAt) {
-		ss.Status = "expired"
-		ss.threeDS = false
-	}
-}
-
-// pagePay takes the card form.
-func (s *Simulator) pagePay(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	card := r.PostForm.Get("cardNumber")
-	s.mu.Lock()
-	ss, ok := s.sessions[r.PathValue("id")]
-	if !ok {
-		s.mu.Unlock()
-		s.notFound(w)
-		return
-	}
-	s.expireIfDue(ss)
-	if ss.Status != "open" || ss.threeDS {
-		// A second submit, or a stale form: show the current state.
-		s.mu.Unlock()
-		s.afterPayment(w, r, ss.ID, nil)
-		return
-	}
-	c := classifyCard(card)
-	var events []eventSpec
-	switch c.outcome {
-	case "succeed":
-		events = s.succeed(ss)
-	case "decline":
-		events = s.fail(ss, c)
-	case "3ds":
-		ss.threeDS = true
-		ss.lastError = ""
-		s.intentFor(ss).status = "requires_action"
-	default:
-		ss.lastError = c.message
-	}
-	snap := s.snapshot(ss)
-	s.mu.Unlock()
-	s.afterPayment(w, r, snap.ID, func(ctx context.Context) { s.deliver(ctx, snap, events) })
-}
-
-// pageAuthenticate takes the 3-D Secure step's "Complete" or "Fail".
-func (s *Simulator) pageAuthenticate(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	action := r.PostForm.Get("action")
-	s.mu.Lock()
-	ss, ok := s.sessions[r.PathValue("id")]
-	if !ok {
-		s.mu.Unlock()
-		s.notFound(w)
-		return
-	}
-	s.expireIfDue(ss)
-	if ss.Status != "open" || !ss.threeDS || (action != "complete" && action != "fail") {
-		s.mu.Unlock()
-		s.afterPayment(w, r, ss.ID, nil)
-		return
-	}
-	var events []eventSpec
-	if action == "complete" {
-		events = s.succeed(ss)
-	} else {
-		events = s.fail(ss, cardResult{outcome: "decline", code: "payment_intent_authentication_failure", message: msgAuthentication})
-	}
-	snap := s.snapshot(ss)
-	s.mu.Unlock()
-	s.afterPayment(w, r, snap.ID, func(ctx context.Context) { s.deliver(ctx, snap, events) })
-}
-
-// afterPayment sends the events (before answering, so that the store has
-// them when the browser arrives), then redirects a completed session to its
-// success URL or shows the page again.
-func (s *Simulator) afterPayment(w http.ResponseWriter, r *http.Request, id string, send func(context.Context)) {
-	if send != nil {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 30*time.Second)
-		send(ctx)
-		cancel()
-	}
-	s.mu.Lock()
-	ss := s.sessions[id]
-	snap := s.snapshot(ss)
-	threeDS, lastError := ss.threeDS, ss.lastError
-	s.mu.Unlock()
-	switch {
-	case snap.Status == "complete" && snap.SuccessURL != "":
-		http.Redirect(w, r, strings.ReplaceAll(snap.SuccessURL, "{CHECKOUT_SESSION_ID}", snap.ID), http.StatusSeeOther)
-	case snap.Status == "complete":
-		s.render(w, http.StatusOK, "checkout", s.page(snap, "complete", "", ""))
-	case snap.Status == "expired":
-		s.render(w, http.StatusOK, "checkout", s.page(snap, "expired", "", ""))
-	case threeDS:
-		s.render(w, http.StatusOK, "checkout", s.page(snap, "3ds", "", ""))
-	default:
-		status := http.StatusOK
-		if lastError != "" {
-			status = http.StatusPaymentRequired
-		}
-		s.render(w, status, "checkout", s.page(snap, "card", lastError, ""))
-	}
 }
 
 type indexData struct {

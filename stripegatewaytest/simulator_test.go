@@ -19,6 +19,7 @@ import (
 
 	"github.com/b27de697/stripegateway"
 	"github.com/b27de697/stripegateway/internal/stripemock"
+	"github.com/b27de697/stripegateway/internal/wire"
 	"github.com/b27de697/stripegateway/stripegatewaytest"
 )
 
@@ -180,17 +181,17 @@ func TestSimulator(t *testing.T) {
 		assert.Equal(t, "automatic", rec.CaptureMethod)
 		assert.Equal(t, int64(6230), rec.AmountTotal)
 		assert.Equal(t, "web", rec.Metadata["channel"])
-		assert.Equal(t, "order-4242", rec.Metadata[stripegateway.MetadataOrderID])
+		assert.Equal(t, "order-4242", rec.Metadata[wire.MetadataOrderID])
 		require.Len(t, rec.Lines, 2)
 		assert.Equal(t, stripegatewaytest.SimulatedLine{Name: "Coffee beans 1 kg", Description: "Single origin", UnitAmount: 2490, Quantity: 2, AmountTotal: 4980}, rec.Lines[0])
 		assert.Equal(t, "open", rec.Status)
 		assert.Empty(t, rec.PaymentIntentID, "no PaymentIntent before the customer pays")
 
-		o, err := e.gw.ConfirmCheckout(ctx, cs.ID, "order-4242")
+		o, err := e.gw.ConfirmCheckout(ctx, stripegateway.ConfirmRequest{SessionID: cs.ID, OrderID: "order-4242"})
 		require.NoError(t, err)
 		assert.Equal(t, stripegateway.PaymentPending, o.Kind)
 		assert.True(t, o.Amount.Equal(dec("62.30")))
-		_, err = e.gw.ConfirmCheckout(ctx, cs.ID, "order-other")
+		_, err = e.gw.ConfirmCheckout(ctx, stripegateway.ConfirmRequest{SessionID: cs.ID, OrderID: "order-other"})
 		assert.ErrorIs(t, err, stripegateway.ErrSessionMismatch, "the recorded session belongs to its own order only")
 
 		status, page := e.get(cs.URL)
@@ -223,9 +224,9 @@ func TestSimulator(t *testing.T) {
 		}
 		assert.Equal(t, cs.ID, got[0].SessionID, "the event carries the real session ID")
 		assert.Equal(t, "web", got[0].CheckoutSession.Metadata["channel"])
-		assert.Equal(t, "order-4242", got[1].PaymentIntent.Metadata[stripegateway.MetadataOrderID])
+		assert.Equal(t, "order-4242", got[1].PaymentIntent.Metadata[wire.MetadataOrderID])
 
-		o, err = e.gw.ConfirmCheckout(ctx, cs.ID, "order-4242")
+		o, err = e.gw.ConfirmCheckout(ctx, stripegateway.ConfirmRequest{SessionID: cs.ID, OrderID: "order-4242"})
 		require.NoError(t, err)
 		assert.Equal(t, stripegateway.PaymentSucceeded, o.Kind)
 		assert.Equal(t, rec.PaymentIntentID, o.PaymentIntentID)
@@ -291,7 +292,7 @@ func TestSimulator(t *testing.T) {
 		assert.Equal(t, "open", rec.Status)
 		assert.Equal(t, "unpaid", rec.PaymentStatus)
 		assert.Equal(t, got[0].PaymentIntentID, rec.PaymentIntentID)
-		o, err := e.gw.ConfirmCheckout(context.Background(), cs.ID, "order-0002")
+		o, err := e.gw.ConfirmCheckout(context.Background(), stripegateway.ConfirmRequest{SessionID: cs.ID, OrderID: "order-0002"})
 		require.NoError(t, err)
 		assert.Equal(t, stripegateway.PaymentPending, o.Kind, "the order is left unpaid")
 		require.NotNil(t, o.CheckoutSession.PaymentIntent)
@@ -338,7 +339,7 @@ func TestSimulator(t *testing.T) {
 		require.Len(t, got, 1)
 		assert.Equal(t, stripegateway.PaymentFailed, got[0].Kind)
 		assert.Equal(t, "payment_intent_authentication_failure", got[0].FailureCode)
-		o, err := e.gw.ConfirmCheckout(context.Background(), bad.ID, "order-3ds-fail")
+		o, err := e.gw.ConfirmCheckout(context.Background(), stripegateway.ConfirmRequest{SessionID: bad.ID, OrderID: "order-3ds-fail"})
 		require.NoError(t, err)
 		assert.Equal(t, stripegateway.PaymentPending, o.Kind)
 
@@ -395,7 +396,7 @@ func TestSimulator(t *testing.T) {
 		require.NoError(t, e.gw.CheckCredentials(context.Background()))
 
 		// A session the Simulator did not create does not exist.
-		_, err = e.gw.ConfirmCheckout(context.Background(), "cs_test_neverCreated", "order-1")
+		_, err = e.gw.ConfirmCheckout(context.Background(), stripegateway.ConfirmRequest{SessionID: "cs_test_neverCreated", OrderID: "order-1"})
 		assert.ErrorIs(t, err, stripegateway.ErrStripeAPI)
 		var se *stripe.Error
 		require.ErrorAs(t, err, &se)
@@ -431,7 +432,7 @@ func TestSimulator(t *testing.T) {
 		e := newSimEnv(t, mockURL, simWHSEC)
 		cs := e.checkout(stripegateway.CheckoutRequest{
 			OrderID: "order-sub", Currency: "eur", Mode: stripegateway.CheckoutSubscription,
-			Recurring: &stripegateway.Recurring{Interval: stripegateway.IntervalMonth},
+			Recurring: &stripegateway.Recurring{Interval: stripe.PriceRecurringIntervalMonth},
 			Items:     []stripegateway.LineItem{{Name: "Coffee club", UnitAmount: dec("19.99"), Quantity: 1}},
 		})
 		_, page := e.get(cs.URL)
@@ -448,7 +449,7 @@ func TestSimulator(t *testing.T) {
 		require.Len(t, got, 1)
 		assert.Equal(t, stripegateway.PaymentSucceeded, got[0].Kind)
 		assert.Equal(t, rec.SubscriptionID, got[0].SubscriptionID)
-		o, err := e.gw.ConfirmCheckout(context.Background(), cs.ID, "order-sub")
+		o, err := e.gw.ConfirmCheckout(context.Background(), stripegateway.ConfirmRequest{SessionID: cs.ID, OrderID: "order-sub"})
 		require.NoError(t, err)
 		assert.Equal(t, stripegateway.PaymentSucceeded, o.Kind)
 	})
@@ -465,17 +466,17 @@ func TestSimulator(t *testing.T) {
 		require.Len(t, got, 2)
 		assert.Equal(t, stripegateway.PaymentAuthorized, got[0].Kind)
 		assert.Equal(t, stripegateway.PaymentAuthorized, got[1].Kind)
-		o, err := e.gw.ConfirmCheckout(context.Background(), cs.ID, "order-hold")
+		o, err := e.gw.ConfirmCheckout(context.Background(), stripegateway.ConfirmRequest{SessionID: cs.ID, OrderID: "order-hold"})
 		require.NoError(t, err)
 		assert.Equal(t, stripegateway.PaymentAuthorized, o.Kind)
 
 		part := dec("50.00")
-		res, err := e.gw.Capture(context.Background(), o.PaymentIntentID, &part)
+		res, err := e.gw.Capture(context.Background(), stripegateway.CaptureRequest{PaymentIntentID: o.PaymentIntentID, Amount: part})
 		require.NoError(t, err)
 		assert.Equal(t, o.PaymentIntentID, res.ID)
 		assert.Equal(t, stripe.PaymentIntentStatusSucceeded, res.Status)
 		assert.True(t, res.AmountReceived.Equal(part), res.AmountReceived.String())
-		_, err = e.gw.Capture(context.Background(), o.PaymentIntentID, nil)
+		_, err = e.gw.Capture(context.Background(), stripegateway.CaptureRequest{PaymentIntentID: o.PaymentIntentID})
 		assert.ErrorIs(t, err, stripegateway.ErrStripeAPI, "a captured PaymentIntent cannot be captured again")
 		require.NoError(t, e.sim.Close())
 		got = e.outcomesFor("order-hold")

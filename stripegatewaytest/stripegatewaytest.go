@@ -3,10 +3,10 @@
 // its webhook route, its order state machine.
 //
 // Events have the shape Stripe sends at API version 2023-10-16
-// (stripegateway.APIVersion), with the order ID, amount and currency chosen
+// (stripe.APIVersion, 2023-10-16), with the order ID, amount and currency chosen
 // by the test. Amounts are converted to Stripe's minor units with the same
-// currency rules as the gateway (stripegateway.MinorUnits): 500 JPY is sent
-// as 500, 12.34 KWD as 12340.
+// currency rules as the gateway's CreateCheckout: 500 JPY is sent as 500,
+// 12.34 KWD as 12340.
 //
 //	ev := stripegatewaytest.ForKind(stripegateway.PaymentSucceeded, "order-42", decimal.RequireFromString("19.99"), "eur")
 //	req := stripegatewaytest.NewRequest("/gateways/stripe/notification", ev.MustJSON(), webhookSecret)
@@ -33,6 +33,7 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/b27de697/stripegateway"
+	"github.com/b27de697/stripegateway/internal/money"
 )
 
 // Event describes one Stripe event to build. The zero values of the
@@ -53,8 +54,8 @@ type Event struct {
 	OrderID string
 	// Amount is in the major unit of Currency: the session's total, the
 	// PaymentIntent's amount, the invoice's amount, the charge's amount or
-	// the dispute's amount. It is converted with the gateway's own rules
-	// (stripegateway.MinorUnits), so it must be an amount Stripe can charge:
+	// the dispute's amount. It is converted with the gateway's own currency
+	// rules, so it must be an amount Stripe can charge:
 	// 12.34 KWD is sent as 12340, while 12.345 KWD is refused, as
 	// CreateCheckout refuses it.
 	Amount decimal.Decimal
@@ -65,7 +66,7 @@ type Event struct {
 	Created time.Time
 	// Livemode makes a live-mode event.
 	Livemode bool
-	// APIVersion is the event's api_version; stripegateway.APIVersion when
+	// APIVersion is the event's api_version; stripe.APIVersion when
 	// empty.
 	APIVersion string
 
@@ -177,13 +178,13 @@ func (e Event) JSON() ([]byte, error) {
 		e.Currency = "usd"
 	}
 	e.Currency = strings.ToLower(e.Currency)
-	amount, err := stripegateway.MinorUnits(e.Amount, e.Currency)
+	amount, err := money.MinorUnits(e.Amount, e.Currency)
 	if err != nil {
 		return nil, fmt.Errorf("stripegatewaytest: %w", err)
 	}
 	refunded := amount
 	if !e.AmountRefunded.IsZero() {
-		if refunded, err = stripegateway.MinorUnits(e.AmountRefunded, e.Currency); err != nil {
+		if refunded, err = money.MinorUnits(e.AmountRefunded, e.Currency); err != nil {
 			return nil, fmt.Errorf("stripegatewaytest: AmountRefunded: %w", err)
 		}
 	}
@@ -194,7 +195,7 @@ func (e Event) JSON() ([]byte, error) {
 		e.ID = "evt_" + randomID(24)
 	}
 	if e.APIVersion == "" {
-		e.APIVersion = stripegateway.APIVersion
+		e.APIVersion = stripe.APIVersion
 	}
 	b := builder{e: e, amount: amount, refunded: refunded, created: e.Created.Unix(), suffix: derivedID(e.ID, 24)}
 	obj := b.object()

@@ -34,7 +34,10 @@ func gateway(t *testing.T, mode stripegateway.Mode, secrets ...string) *stripega
 		cfg.Mode, cfg.PublishableKey, cfg.SecretKey = mode, "pk_live_51Hkitpublishablekey000001", "sk_live_51Hkitsecretkeyvalue000001"
 	}
 	if len(secrets) > 0 {
-		cfg.WebhookSecret, cfg.PreviousWebhookSecrets = secrets[0], secrets[1:]
+		cfg.WebhookSecret = stripegateway.Secret(secrets[0])
+		for _, s := range secrets[1:] {
+			cfg.PreviousWebhookSecrets = append(cfg.PreviousWebhookSecrets, stripegateway.Secret(s))
+		}
 	}
 	g, err := stripegateway.New(cfg, stripegateway.WithClock(func() time.Time { return now }))
 	require.NoError(t, err)

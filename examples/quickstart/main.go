@@ -61,7 +61,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Println("gateway:", gw)
+	fmt.Println("gateway:", gw.Config())
 	if err := gw.CheckCredentials(ctx); err != nil {
 		return fmt.Errorf("test connection: %w", err)
 	}

@@ -5,8 +5,10 @@ import (
 	"strings"
 
 	"github.com/shopspring/decimal"
+	"github.com/stripe/stripe-go/v76"
 
 	"github.com/b27de697/stripegateway"
+	"github.com/b27de697/stripegateway/internal/money"
 )
 
 // Product is an item of the catalog. Prices are the store's: the checkout
@@ -18,7 +20,7 @@ type Product struct {
 	Price       decimal.Decimal // in the major unit of Currency
 	Currency    string
 	// Interval makes the product a subscription billed every Interval.
-	Interval stripegateway.Interval
+	Interval stripe.PriceRecurringInterval
 }
 
 // Catalog is what the store sells: three products in EUR, one in JPY and a
@@ -28,7 +30,7 @@ var Catalog = []Product{
 	{ID: "mug", Name: "Ceramic mug", Description: "Hand-glazed stoneware, 300 ml.", Price: decimal.RequireFromString("12.50"), Currency: "eur"},
 	{ID: "kettle", Name: "Pour-over kettle", Description: "Gooseneck, stainless steel, 1 litre.", Price: decimal.RequireFromString("59.00"), Currency: "eur"},
 	{ID: "matcha", Name: "Uji matcha, 100 g", Description: "Ceremonial grade, shipped from Kyoto.", Price: decimal.RequireFromString("1500"), Currency: "jpy"},
-	{ID: "club", Name: "Coffee club", Description: "A fresh 250 g bag every month. Cancel any time.", Price: decimal.RequireFromString("19.99"), Currency: "eur", Interval: stripegateway.IntervalMonth},
+	{ID: "club", Name: "Coffee club", Description: "A fresh 250 g bag every month. Cancel any time.", Price: decimal.RequireFromString("19.99"), Currency: "eur", Interval: stripe.PriceRecurringIntervalMonth},
 }
 
 // productByID finds a catalog product.
@@ -74,18 +76,19 @@ func FormatMoney(amount decimal.Decimal, currency string) string {
 var symbols = map[string]string{"eur": "€", "usd": "$", "gbp": "£", "jpy": "¥"}
 
 // currencyDecimals is how many decimals the currency's amounts have,
-// asked of the gateway's currency table: 2 for EUR, 0 for JPY.
+// asked of the gateway's currency table: 2 for EUR, 0 for JPY. (The
+// storefront may import the gateway's internal packages because its import
+// path is under the gateway's; a store elsewhere keeps its own table.)
 func currencyDecimals(cur string) int32 {
-	for places := int32(3); places > 0; places-- {
-		if _, err := stripegateway.MinorUnits(decimal.New(1, -places), cur); err == nil {
-			return places
-		}
+	c, err := money.Lookup(cur)
+	if err != nil {
+		return 0
 	}
-	return 0
+	return c.Decimals()
 }
 
 // intervalLabel is "/ month".
-func intervalLabel(i stripegateway.Interval) string {
+func intervalLabel(i stripe.PriceRecurringInterval) string {
 	if i == "" {
 		return ""
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+	"github.com/stripe/stripe-go/v76"
 
 	"github.com/b27de697/stripegateway"
 )
@@ -78,7 +79,7 @@ type Order struct {
 	Total     decimal.Decimal
 	// Interval is the billing period of a subscription order; empty for a
 	// one-time order.
-	Interval stripegateway.Interval
+	Interval stripe.PriceRecurringInterval
 
 	SessionID       string
 	PaymentIntentID string

@@ -22,6 +22,12 @@ import (
 // Environment variables read by Start. The STRIPE_* ones are
 // stripegateway's (see stripegateway.ConfigFromEnv).
 const (
+	// EnvSecretKey is the Stripe secret key; unset means offline mode.
+	EnvSecretKey = "STRIPE_SECRET_KEY"
+	// EnvWebhookSecret is the webhook signing secret, comma-separated
+	// while rolling, newest first.
+	EnvWebhookSecret = "STRIPE_WEBHOOK_SECRET"
+
 	// EnvAddr is the address to listen on; DefaultAddr if unset.
 	EnvAddr = "ADDR"
 	// EnvBaseURL overrides the store's public URL, which is otherwise
@@ -81,7 +87,7 @@ type Server struct {
 //     is stripe-mock (started here; STRIPE_MOCK_URL names a running one)
 //     behind the simulated checkout, mounted at SimulatorPath.
 //   - STRIPE_SECRET_KEY set: real Stripe, configured from the STRIPE_*
-//     variables by stripegateway.ConfigFromLookup.
+//     variables as stripegateway.ConfigFromEnv reads them (configFromEnv).
 //   - STRIPE_WEBHOOK_SECRET: read in both modes. Offline, it is what the
 //     simulator signs with (a random one if unset, logged at start), so
 //     an outside tool can sign events for the store too.
@@ -110,7 +116,7 @@ func Start(ctx context.Context, getenv func(string) (string, bool), logger *slog
 	if base == "" {
 		base = baseURL(addr, ln.Addr())
 	}
-	s := &Server{URL: strings.TrimRight(base, "/"), Offline: env(stripegateway.EnvSecretKey) == "", done: make(chan error, 1)}
+	s := &Server{URL: strings.TrimRight(base, "/"), Offline: env(EnvSecretKey) == "", done: make(chan error, 1)}
 	ok := false
 	defer func() {
 		if !ok {
@@ -137,7 +143,7 @@ func Start(ctx context.Context, getenv func(string) (string, bool), logger *slog
 		logger.Info("storefront: orders and webhook events are kept in memory; set " + EnvDB + " (or -db) to keep them in a SQLite file")
 	}
 	if s.Offline {
-		secrets := splitSecrets(env(stripegateway.EnvWebhookSecret))
+		secrets := splitSecrets(env(EnvWebhookSecret))
 		if len(secrets) == 0 {
 			secrets = []string{randomWebhookSecret()}
 			logger.Info("storefront: no STRIPE_WEBHOOK_SECRET set; the simulator signs webhooks with a random secret", "secret", secrets[0])
@@ -161,14 +167,14 @@ func Start(ctx context.Context, getenv func(string) (string, bool), logger *slog
 			return nil, err
 		}
 		opts.Config = stripegateway.Config{
-			DisplayName:            stripegateway.DefaultDisplayName,
+			DisplayName:            defaultDisplayName,
 			MinimumAmount:          decimal.NewFromInt(1),
 			Status:                 stripegateway.StatusActive,
 			Mode:                   stripegateway.ModeTest,
 			PublishableKey:         offlinePublishableKey,
 			SecretKey:              offlineSecretKey,
-			WebhookSecret:          s.WebhookSecret,
-			PreviousWebhookSecrets: secrets[1:],
+			WebhookSecret:          stripegateway.Secret(s.WebhookSecret),
+			PreviousWebhookSecrets: toSecrets(secrets[1:]),
 		}
 		opts.GatewayOptions = []stripegateway.Option{
 			stripegateway.WithAPIURL(s.Simulator.APIURL()),
@@ -176,12 +182,12 @@ func Start(ctx context.Context, getenv func(string) (string, bool), logger *slog
 		}
 		opts.Simulator, opts.SimulatorPath, opts.SimulatorWebhookSecret = s.Simulator, SimulatorPath, s.WebhookSecret
 	} else {
-		cfg, err := stripegateway.ConfigFromLookup(getenv)
+		cfg, err := stripegateway.ConfigFromEnv(env)
 		if err != nil {
 			return nil, fmt.Errorf("storefront: the STRIPE_* variables are not a usable configuration: %w%s", err, fieldList(err))
 		}
 		opts.Config = cfg
-		s.WebhookSecret = cfg.WebhookSecret
+		s.WebhookSecret = string(cfg.WebhookSecret)
 	}
 
 	s.App, err = New(opts)
@@ -243,6 +249,18 @@ func baseURL(addr string, actual net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// defaultDisplayName is the payment method's name when none is configured.
+const defaultDisplayName = "Credit Card"
+
+// toSecrets converts webhook secrets read as text.
+func toSecrets(ss []string) []stripegateway.Secret {
+	var out []stripegateway.Secret
+	for _, s := range ss {
+		out = append(out, stripegateway.Secret(s))
+	}
+	return out
 }
 
 func splitSecrets(s string) []string {

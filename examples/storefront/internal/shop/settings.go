@@ -3,6 +3,7 @@ package shop
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -36,27 +37,11 @@ type connectionResult struct {
 	Message string
 }
 
-// redact shows a key as its prefix and last four characters, like the
-// library does: "sk_test_…abcd".
-func redact(s string) string {
-	if s == "" {
-		return ""
-	}
-	prefix := ""
-	for _, p := range []string{"sk_test_", "sk_live_", "rk_test_", "rk_live_", "pk_test_", "pk_live_", "whsec_"} {
-		if strings.HasPrefix(s, p) {
-			prefix = p
-			break
-		}
-	}
-	body := s[len(prefix):]
-	if len(body) < 12 {
-		return prefix + "…"
-	}
-	return prefix + "…" + body[len(body)-4:]
-}
+// redact shows a key as the library prints a stripegateway.Secret: its
+// prefix and last four characters, "sk_test_…abcd".
+func redact(s stripegateway.Secret) string { return fmt.Sprint(s) }
 
-func redactList(ss []string) string {
+func redactList(ss []stripegateway.Secret) string {
 	out := make([]string, len(ss))
 	for i, s := range ss {
 		out[i] = redact(s)
@@ -73,7 +58,7 @@ func (a *App) settingsView(cfg stripegateway.Config) *settingsView {
 			"MinimumAmount":  cfg.MinimumAmount.String(),
 			"Status":         string(cfg.Status),
 			"Mode":           string(cfg.Mode),
-			"PublishableKey": cfg.PublishableKey,
+			"PublishableKey": string(cfg.PublishableKey),
 		},
 		Placeholders: map[string]string{
 			"SecretKey":              "unchanged: " + redact(live.SecretKey),
@@ -92,7 +77,7 @@ func (a *App) settingsView(cfg stripegateway.Config) *settingsView {
 		v.Placeholders["PreviousWebhookSecrets"] = "unchanged: " + redactList(live.PreviousWebhookSecrets)
 	}
 	if s := a.opts.SimulatorWebhookSecret; s != "" {
-		v.SimSecret = redact(s)
+		v.SimSecret = redact(stripegateway.Secret(s))
 	}
 	return v
 }
@@ -133,7 +118,7 @@ func (a *App) handleSettingsPost(w http.ResponseWriter, r *http.Request) {
 	// saved: the page never carries a secret back.
 	for _, f := range []string{"SecretKey", "WebhookSecret"} {
 		if typed := strings.TrimSpace(r.PostForm.Get(f)); typed != "" && (len(v.Errors) > 0 || r.PostForm.Get("action") != "save") {
-			v.Placeholders[f] = "not saved: " + redact(typed) + " (enter it again)"
+			v.Placeholders[f] = "not saved: " + redact(stripegateway.Secret(typed)) + " (enter it again)"
 		}
 	}
 	if len(v.Errors) > 0 {
@@ -173,18 +158,18 @@ func (a *App) configFromForm(r *http.Request) (stripegateway.Config, map[string]
 	}
 	cfg.Status = stripegateway.Status(f.Get("Status"))
 	cfg.Mode = stripegateway.Mode(f.Get("Mode"))
-	cfg.PublishableKey = f.Get("PublishableKey")
+	cfg.PublishableKey = stripegateway.Secret(f.Get("PublishableKey"))
 	if s := f.Get("SecretKey"); strings.TrimSpace(s) != "" {
-		cfg.SecretKey = s
+		cfg.SecretKey = stripegateway.Secret(s)
 	}
 	if s := f.Get("WebhookSecret"); strings.TrimSpace(s) != "" {
-		cfg.WebhookSecret = s
+		cfg.WebhookSecret = stripegateway.Secret(s)
 	}
 	switch prev := strings.TrimSpace(f.Get("PreviousWebhookSecrets")); {
 	case f.Get("ClearPrevious") == "on":
 		cfg.PreviousWebhookSecrets = nil
 	case prev != "":
-		cfg.PreviousWebhookSecrets = strings.FieldsFunc(prev, func(r rune) bool { return r == '\n' || r == '\r' || r == ',' || r == ' ' })
+		cfg.PreviousWebhookSecrets = toSecrets(strings.FieldsFunc(prev, func(r rune) bool { return r == '\n' || r == '\r' || r == ',' || r == ' ' }))
 	}
 	return cfg, errs
 }
@@ -201,5 +186,5 @@ func (a *App) testConnection(ctx context.Context, cfg stripegateway.Config) *con
 	if err := gw.CheckCredentials(ctx); err != nil {
 		return &connectionResult{Message: err.Error()}
 	}
-	return &connectionResult{OK: true, Message: "Connected to Stripe in " + string(gw.Mode()) + " mode. Save to make these settings live."}
+	return &connectionResult{OK: true, Message: "Connected to Stripe in " + string(gw.Config().Mode) + " mode. Save to make these settings live."}
 }

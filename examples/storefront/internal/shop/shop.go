@@ -91,7 +91,7 @@ func New(opts Options) (*App, error) {
 		a.orders = NewMemoryOrders()
 	}
 	if a.events == nil {
-		a.events = stripegateway.NewMemoryEventStore(0, 0)
+		a.events = new(stripegateway.MemoryEventStore)
 	}
 	if a.logger == nil {
 		a.logger = slog.Default()
@@ -297,8 +297,8 @@ func (a *App) handleCatalog(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, "catalog", "Shop", map[string]any{
 		"Products":    items,
 		"Quantities":  []int{1, 2, 3, 4, 5},
-		"Enabled":     st.gw.Enabled(),
-		"DisplayName": st.gw.DisplayName(),
+		"Enabled":     st.gw.Config().Status == stripegateway.StatusActive,
+		"DisplayName": st.gw.Config().DisplayName,
 	})
 }
 
@@ -377,7 +377,7 @@ func (a *App) handleSuccess(w http.ResponseWriter, r *http.Request) {
 	}
 	sessionID := q.Get("session_id")
 	data := map[string]any{"Order": a.orderView(ord)}
-	o, err := st.gw.ConfirmCheckout(r.Context(), sessionID, ord.ID)
+	o, err := st.gw.ConfirmCheckout(r.Context(), stripegateway.ConfirmRequest{SessionID: sessionID, OrderID: ord.ID})
 	switch {
 	case errors.Is(err, stripegateway.ErrSessionMismatch), errors.Is(err, stripegateway.ErrInvalidRequest):
 		a.renderError(w, r, http.StatusBadRequest, "Unknown payment", "This payment does not belong to this order.")

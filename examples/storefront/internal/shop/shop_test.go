@@ -262,7 +262,7 @@ func journeyOverHTTP(t *testing.T, srv *Server) {
 
 	t.Run("subscription", func(t *testing.T) {
 		ord, payURL := buy(t, srv, "club", 1)
-		assert.Equal(t, stripegateway.IntervalMonth, ord.Interval)
+		assert.Equal(t, stripe.PriceRecurringIntervalMonth, ord.Interval)
 		r := do(t, http.MethodPost, payURL, url.Values{"cardNumber": {stripegatewaytest.CardSucceeds}})
 		require.Equal(t, http.StatusSeeOther, r.status)
 		got := order(t, srv, ord.ID)
@@ -347,9 +347,9 @@ func TestSettingsPage(t *testing.T) {
 	assert.Equal(t, "/admin/settings?saved=1", r.location)
 	after := srv.App.Gateway()
 	assert.NotSame(t, before, after)
-	assert.Equal(t, "Card (Stripe)", after.DisplayName())
-	assert.Equal(t, offlineSecretKey, after.Config().SecretKey)
-	assert.Equal(t, testWebhookSecret, after.Config().WebhookSecret)
+	assert.Equal(t, "Card (Stripe)", after.Config().DisplayName)
+	assert.Equal(t, offlineSecretKey, string(after.Config().SecretKey))
+	assert.Equal(t, testWebhookSecret, string(after.Config().WebhookSecret))
 	assert.Contains(t, do(t, http.MethodGet, srv.URL+"/", nil).body, "Buy with Card (Stripe)")
 
 	// The new gateway still takes payments and webhooks.

@@ -9,9 +9,12 @@ import (
 
 	_ "modernc.org/sqlite" // the "sqlite" driver, pure Go
 
-	"github.com/b27de697/stripegateway"
 	"github.com/b27de697/stripegateway/sqlstore"
 )
+
+// eventRetention is how long processed webhook events are kept: Stripe
+// retries a delivery for at most 3 days.
+const eventRetention = 72 * time.Hour
 
 // OpenSQLite opens the SQLite database at path, creating the file if it
 // does not exist, as the storefront uses it: write-ahead logging, a busy
@@ -70,7 +73,7 @@ func openDurable(ctx context.Context, path string) (_ *durable, err error) {
 	if err := d.events.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("storefront: SQLite %s: %w", path, err)
 	}
-	if _, err := d.events.Purge(ctx, time.Now().Add(-stripegateway.DefaultEventRetention)); err != nil {
+	if _, err := d.events.Purge(ctx, time.Now().Add(-eventRetention)); err != nil {
 		return nil, fmt.Errorf("storefront: SQLite %s: %w", path, err)
 	}
 	return d, nil

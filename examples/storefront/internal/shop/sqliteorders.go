@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+	"github.com/stripe/stripe-go/v76"
 
 	"github.com/b27de697/stripegateway"
 )
@@ -306,7 +307,7 @@ func scanOrder(sc scanner) (*Order, error) {
 		return nil, fmt.Errorf("order %s: total: %w", o.ID, err)
 	}
 	o.CreatedAt, o.StatusAt = fromNanos(created), fromNanos(statusAt)
-	o.Interval, o.Status = stripegateway.Interval(interval), Status(status)
+	o.Interval, o.Status = stripe.PriceRecurringInterval(interval), Status(status)
 	return &o, nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/stripe/stripe-go/v76"
 
 	"github.com/b27de697/stripegateway"
 	"github.com/b27de697/stripegateway/internal/stripemock"
@@ -278,7 +279,7 @@ func TestOrderStores(t *testing.T) {
 					{ProductID: "beans", Name: "Coffee beans, 1 kg", UnitAmount: dec("24.90"), Quantity: 2},
 					{ProductID: "mug", Name: "Mug", UnitAmount: dec("12.5"), Quantity: 1},
 				},
-				Total: dec("62.30"), Interval: stripegateway.IntervalMonth,
+				Total: dec("62.30"), Interval: stripe.PriceRecurringIntervalMonth,
 				SessionID: "cs_test_1", PaymentIntentID: "pi_1", SubscriptionID: "sub_1",
 				Status: StatusFailed, StatusAt: t0.Add(time.Minute), FailureMessage: "Your card was declined.",
 				Outcomes: []Received{{

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"html/template"
 	"net/http"
+
+	"github.com/b27de697/stripegateway"
 )
 
 // view is what every page gets: the layout's data and the page's own.
@@ -25,7 +27,7 @@ func (a *App) renderRefresh(w http.ResponseWriter, r *http.Request, status int, 
 	switch gw := a.Gateway(); {
 	case v.Offline:
 		v.ModeLabel, v.ModeClass = "Offline · simulated Stripe", "offline"
-	case gw.Livemode():
+	case gw.Config().Mode == stripegateway.ModeLive:
 		v.ModeLabel, v.ModeClass = "Live mode", "live"
 	default:
 		v.ModeLabel, v.ModeClass = "Stripe test mode", "test"

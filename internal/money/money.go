@@ -1,11 +1,23 @@
-package stripegateway
+// Package money holds Stripe's currency rules and converts exactly between
+// amounts in a currency's major unit (decimal.Decimal) and the integer
+// minor-unit amounts of Stripe's API. The gateway and its test kit share it,
+// so that there is one currency table.
+package money
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/shopspring/decimal"
+)
+
+// Sentinel errors, re-exported by the root package as
+// stripegateway.ErrInvalidAmount and stripegateway.ErrUnsupportedCurrency.
+var (
+	ErrInvalidAmount       = errors.New("stripegateway: invalid amount")
+	ErrUnsupportedCurrency = errors.New("stripegateway: unsupported currency")
 )
 
 // This file converts exactly between amounts in a currency's major unit
@@ -18,9 +30,9 @@ import (
 // currencies", "Zero-decimal currencies", "Three-decimal currencies",
 // "Special cases" and "Minimum and maximum charge amounts").
 
-// currency describes how Stripe charges in one currency. Get one with
-// lookupCurrency; the zero value is not a usable currency.
-type currency struct {
+// Currency describes how Stripe charges in one currency. Get one with
+// Lookup; the zero value is not a usable currency.
+type Currency struct {
 	// code is the lowercase ISO 4217 code, as sent to Stripe.
 	code string
 	// exponent is the number of minor-unit digits Stripe uses in `amount`:
@@ -147,15 +159,15 @@ var stripeCurrencies = buildStripeCurrencies()
 
 // buildStripeCurrencies builds stripeCurrencies from the tables above. It
 // panics if the tables are inconsistent, so a bad edit fails every test.
-func buildStripeCurrencies() map[string]currency {
-	m := make(map[string]currency)
+func buildStripeCurrencies() map[string]Currency {
+	m := make(map[string]Currency)
 	for _, code := range strings.Fields(stripePresentmentCodes) {
 		if _, dup := m[code]; dup || !moneyIsLowerCode(code) {
 			panic("stripegateway: bad or duplicate currency code " + strconv.Quote(code))
 		}
-		m[code] = currency{code: code, exponent: 2, step: 1, maxMinor: stripeDefaultMaxMinor}
+		m[code] = Currency{code: code, exponent: 2, step: 1, maxMinor: stripeDefaultMaxMinor}
 	}
-	override := func(codes string, f func(*currency)) {
+	override := func(codes string, f func(*Currency)) {
 		for _, code := range strings.Fields(codes) {
 			c, ok := m[code]
 			if !ok {
@@ -165,15 +177,15 @@ func buildStripeCurrencies() map[string]currency {
 			m[code] = c
 		}
 	}
-	override(stripeZeroDecimal, func(c *currency) { c.exponent = 0 })
-	override(stripeThreeDecimal, func(c *currency) { c.exponent, c.step = 3, 10 })
-	override(stripeWholeUnitTwoDecimal, func(c *currency) { c.step = 100 })
+	override(stripeZeroDecimal, func(c *Currency) { c.exponent = 0 })
+	override(stripeThreeDecimal, func(c *Currency) { c.exponent, c.step = 3, 10 })
+	override(stripeWholeUnitTwoDecimal, func(c *Currency) { c.step = 100 })
 	for code, maxMinor := range stripeMaxMinorOverrides {
-		override(code, func(c *currency) { c.maxMinor = maxMinor })
+		override(code, func(c *Currency) { c.maxMinor = maxMinor })
 	}
 	for code, s := range stripeMinimumCharges {
 		minCharge := decimal.RequireFromString(s)
-		override(code, func(c *currency) { c.minCharge = minCharge })
+		override(code, func(c *Currency) { c.minCharge = minCharge })
 	}
 	for code, c := range m {
 		if moneyLog10(c.step) < 0 || moneyLog10(c.step) > c.exponent ||
@@ -209,14 +221,14 @@ func moneyLog10(n int64) int32 {
 	return k
 }
 
-// lookupCurrency returns the currency for an ISO 4217 code in any letter
+// Lookup returns the currency for an ISO 4217 code in any letter
 // case ("eur", "EUR", "Eur"). Nothing is trimmed or normalised beyond ASCII
 // case: " eur" and non-ASCII look-alikes are rejected. It returns an error
 // matching ErrUnsupportedCurrency for an empty, malformed or unknown code, or
 // a code Stripe does not charge in.
-func lookupCurrency(code string) (currency, error) {
+func Lookup(code string) (Currency, error) {
 	if code == "" {
-		return currency{}, fmt.Errorf("%w: no currency code given: use a three-letter ISO 4217 code that Stripe supports, such as \"eur\" or \"usd\"",
+		return Currency{}, fmt.Errorf("%w: no currency code given: use a three-letter ISO 4217 code that Stripe supports, such as \"eur\" or \"usd\"",
 			ErrUnsupportedCurrency)
 	}
 	if len(code) == 3 {
@@ -232,26 +244,26 @@ func lookupCurrency(code string) (currency, error) {
 			return c, nil
 		}
 	}
-	return currency{}, fmt.Errorf("%w: %s is not a currency Stripe charges in: use a three-letter ISO 4217 code that Stripe supports, such as \"eur\" or \"usd\"",
-		ErrUnsupportedCurrency, moneyQuote(code))
+	return Currency{}, fmt.Errorf("%w: %s is not a currency Stripe charges in: use a three-letter ISO 4217 code that Stripe supports, such as \"eur\" or \"usd\"",
+		ErrUnsupportedCurrency, Quote(code))
 }
 
 // upper returns the currency code in upper case, for messages.
-func (c currency) upper() string { return strings.ToUpper(c.code) }
+func (c Currency) Upper() string { return strings.ToUpper(c.code) }
 
-// allowedDecimals returns how many decimal places an amount in the major
+// Decimals returns how many decimal places an amount in the major
 // unit may have: the exponent minus log10(step). 2 for EUR, 0 for JPY, ISK
 // and UGX, 2 for KWD.
-func (c currency) allowedDecimals() int32 {
+func (c Currency) Decimals() int32 {
 	return c.exponent - moneyLog10(c.step)
 }
 
 // precisionRule says how many decimal places the currency allows, and why
 // when Stripe's rule differs from the exponent, e.g. "KWD allows at most 2
 // decimal places: Stripe requires the last of KWD's 3 minor digits to be 0".
-func (c currency) precisionRule() string {
-	code := c.upper()
-	allowed := c.allowedDecimals()
+func (c Currency) PrecisionRule() string {
+	code := c.Upper()
+	allowed := c.Decimals()
 	var s string
 	switch allowed {
 	case 0:
@@ -277,8 +289,8 @@ func (c currency) precisionRule() string {
 
 // maxMajor returns the largest amount in the major unit that Stripe accepts
 // and that satisfies step, e.g. 999999.99 for EUR and 999999 for ISK.
-func (c currency) maxMajor() decimal.Decimal {
-	return c.fromMinor(c.maxMinor - c.maxMinor%c.step)
+func (c Currency) MaxMajor() decimal.Decimal {
+	return c.FromMinor(c.maxMinor - c.maxMinor%c.step)
 }
 
 // toMinor converts an amount in the major unit (19.99 EUR) to Stripe's
@@ -290,13 +302,13 @@ func (c currency) maxMajor() decimal.Decimal {
 // is 1230), or is above Stripe's maximum for the currency. The message names
 // the amount and the currency, and reads well after a prefix such as
 // `item 2 "T-shirt": `.
-func (c currency) toMinor(amount decimal.Decimal) (int64, error) {
+func (c Currency) ToMinor(amount decimal.Decimal) (int64, error) {
 	switch amount.Sign() {
 	case 0:
 		return 0, nil
 	case -1:
 		return 0, fmt.Errorf("%w: %s %s is negative: use an amount of 0 or more",
-			ErrInvalidAmount, moneyFormat(amount), c.upper())
+			ErrInvalidAmount, Format(amount), c.Upper())
 	}
 
 	// amount = digits × 10^exp, with the coefficient's trailing zeros moved
@@ -308,7 +320,7 @@ func (c currency) toMinor(amount decimal.Decimal) (int64, error) {
 	exp := int64(amount.Exponent()) + int64(len(digits)-len(trimmed))
 	digits = trimmed
 
-	allowed := int64(c.allowedDecimals())
+	allowed := int64(c.Decimals())
 	if exp < -allowed {
 		places := -exp
 		unit := "places"
@@ -316,7 +328,7 @@ func (c currency) toMinor(amount decimal.Decimal) (int64, error) {
 			unit = "place"
 		}
 		return 0, fmt.Errorf("%w: %s %s has %d decimal %s, but %s",
-			ErrInvalidAmount, moneyFormat(amount), c.upper(), places, unit, c.precisionRule())
+			ErrInvalidAmount, Format(amount), c.Upper(), places, unit, c.PrecisionRule())
 	}
 
 	// minor = digits × 10^shift, where shift >= exponent-allowed >= 0, so
@@ -325,14 +337,14 @@ func (c currency) toMinor(amount decimal.Decimal) (int64, error) {
 	shift := exp + int64(c.exponent)
 	tooLarge := func() error {
 		return fmt.Errorf("%w: %s %s is above Stripe's maximum amount of %s %s",
-			ErrInvalidAmount, moneyFormat(amount), c.upper(), c.maxMajor().String(), c.upper())
+			ErrInvalidAmount, Format(amount), c.Upper(), c.MaxMajor().String(), c.Upper())
 	}
 	if int64(len(digits))+shift > 18 {
 		return 0, tooLarge()
 	}
 	minor, err := strconv.ParseInt(digits, 10, 64)
 	if err != nil { // unreachable: digits are 1 to 18 decimal digits
-		return 0, fmt.Errorf("%w: %s %s: %v", ErrInvalidAmount, moneyFormat(amount), c.upper(), err)
+		return 0, fmt.Errorf("%w: %s %s: %v", ErrInvalidAmount, Format(amount), c.Upper(), err)
 	}
 	for ; shift > 0; shift-- {
 		minor *= 10
@@ -342,22 +354,22 @@ func (c currency) toMinor(amount decimal.Decimal) (int64, error) {
 	}
 	if minor%c.step != 0 { // unreachable: guaranteed by the decimal-place check
 		return 0, fmt.Errorf("%w: %s %s has too many decimal places: %s",
-			ErrInvalidAmount, moneyFormat(amount), c.upper(), c.precisionRule())
+			ErrInvalidAmount, Format(amount), c.Upper(), c.PrecisionRule())
 	}
 	return minor, nil
 }
 
 // fromMinor converts Stripe's minor-unit `amount` to the major unit,
-// exactly: decimal.New(minor, -exponent). It is the inverse of toMinor. It
+// exactly: decimal.New(minor, -exponent). It is the inverse of ToMinor. It
 // does not validate: an amount Stripe reports is converted as is.
-func (c currency) fromMinor(minor int64) decimal.Decimal {
+func (c Currency) FromMinor(minor int64) decimal.Decimal {
 	return decimal.New(minor, -c.exponent)
 }
 
 // moneyFormat formats an amount for an error message: plainly when that is
 // short, in scientific notation (coefficient "e" exponent) when the plain
 // form would be huge, e.g. for 1e-2000000000.
-func moneyFormat(d decimal.Decimal) string {
+func Format(d decimal.Decimal) string {
 	coef := d.Coefficient().String()
 	exp := int64(d.Exponent())
 	if exp < 0 {
@@ -371,7 +383,7 @@ func moneyFormat(d decimal.Decimal) string {
 
 // moneyQuote quotes a user-supplied currency code for an error message,
 // shortening it when it is long.
-func moneyQuote(s string) string {
+func Quote(s string) string {
 	const maxLen = 16
 	if len(s) > maxLen {
 		return strconv.Quote(s[:maxLen]) + "…"
@@ -380,18 +392,32 @@ func moneyQuote(s string) string {
 }
 
 // MinorUnits converts an amount in the major unit (19.99) of an ISO 4217
-// currency to the integer minor-unit amount Stripe uses (1999), exactly,
-// with the rules this package applies to checkout: 500 JPY is 500, 12.34
-// KWD is 12340, 5 ISK is 500. It returns an error matching
-// ErrUnsupportedCurrency or ErrInvalidAmount where CreateCheckout would.
-//
-// It is exported so that test fixtures (see package stripegatewaytest) and
-// hosts reconciling Stripe's reports use the same currency table as the
-// gateway instead of a copy that could drift from it.
+// currency to the integer minor-unit amount Stripe uses (1999), exactly:
+// 500 JPY is 500, 12.34 KWD is 12340, 5 ISK is 500. It returns an error
+// matching ErrUnsupportedCurrency or ErrInvalidAmount.
 func MinorUnits(amount decimal.Decimal, currencyCode string) (int64, error) {
-	c, err := lookupCurrency(currencyCode)
+	c, err := Lookup(currencyCode)
 	if err != nil {
 		return 0, err
 	}
-	return c.toMinor(amount)
+	return c.ToMinor(amount)
 }
+
+// Code is the lowercase ISO 4217 code, as sent to Stripe.
+func (c Currency) Code() string { return c.code }
+
+// Exponent is the number of minor-unit digits in Stripe's `amount`: 0 for
+// JPY, 2 for EUR and for ISK, 3 for KWD.
+func (c Currency) Exponent() int32 { return c.exponent }
+
+// MinCharge is Stripe's documented minimum charge in the major unit, or zero
+// when Stripe documents none for this currency.
+func (c Currency) MinCharge() decimal.Decimal { return c.minCharge }
+
+// MaxMinor is Stripe's largest `amount` in minor units that every payment
+// method accepts in this currency.
+func (c Currency) MaxMinor() int64 { return c.maxMinor }
+
+// Step is the number a minor amount must be a multiple of: 1 normally, 10
+// for the three-decimal currencies, 100 for ISK and UGX.
+func (c Currency) Step() int64 { return c.step }

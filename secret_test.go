@@ -15,8 +15,10 @@ import (
 
 // secretsOf lists the secret values that must never appear in output.
 func secretsOf(c Config) []string {
-	out := []string{c.SecretKey, c.WebhookSecret}
-	out = append(out, c.PreviousWebhookSecrets...)
+	out := []string{string(c.SecretKey), string(c.WebhookSecret)}
+	for _, s := range c.PreviousWebhookSecrets {
+		out = append(out, string(s))
+	}
 	// Also the part after the prefix, so a partial leak is caught too.
 	for _, s := range append([]string(nil), out...) {
 		if i := strings.LastIndexByte(s, '_'); i >= 0 && len(s)-i > 8 {
@@ -38,7 +40,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	cfg := validConfig()
 	cfg.SecretKey = "sk_test_51HSECRETSECRETSECRETSECRETabcd"
 	cfg.WebhookSecret = "whsec_WEBHOOKWEBHOOKWEBHOOKWEBHOOKwxyz"
-	cfg.PreviousWebhookSecrets = []string{"whsec_PREVIOUSPREVIOUSPREVIOUS0000"}
+	cfg.PreviousWebhookSecrets = []Secret{"whsec_PREVIOUSPREVIOUSPREVIOUS0000"}
 	secrets := secretsOf(cfg)
 
 	g, err := New(cfg)
@@ -56,7 +58,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 	apiErr := wrapAPIError("create checkout session", &stripe.Error{
 		HTTPStatusCode: 401, Type: stripe.ErrorTypeInvalidRequest,
-		Msg: "Invalid API Key provided: " + cfg.SecretKey + " client_secret cs_test_a1_secret_b2c3d4e5f6",
+		Msg: "Invalid API Key provided: " + string(cfg.SecretKey) + " client_secret cs_test_a1_secret_b2c3d4e5f6",
 	})
 	secrets = append(secrets, "cs_test_a1_secret_b2c3d4e5f6")
 
@@ -89,43 +91,4 @@ func TestSecretsNeverLeak(t *testing.T) {
 	assert.Contains(t, fmt.Sprint(cfg), "whsec_…wxyz")
 	assert.Contains(t, fmt.Sprint(cfg), testPK, "a publishable key is public and shown whole")
 	assert.Contains(t, apiErr.Error(), "sk_test_…abcd")
-}
-
-func TestRedactKey(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ in, want string }{
-		{"", ""},
-		{"sk_test_51Hzyxwvutsrqponmlkjihgfe", "sk_test_…hgfe"},
-		{"rk_live_51Habcdefghijklmn1234", "rk_live_…1234"},
-		{"whsec_abcdefghijklmnop5678", "whsec_…5678"},
-		{"sk_test_short", "sk_test_…"},
-		{"not-a-key-at-all-but-long", "…"},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, redactKey(tt.in), tt.in)
-	}
-}
-
-func TestAPIErrorBoundsUndecodableBody(t *testing.T) {
-	t.Parallel()
-	body := `{"object":"checkout.session","customer_details":{"email":"jane@example.com"` + strings.Repeat("x", 2000)
-	err := wrapAPIError("create checkout session", fmt.Errorf("unexpected end of JSON input: %s", body))
-	assert.ErrorIs(t, err, ErrStripeAPI)
-	assert.Less(t, len([]rune(err.Error())), 300)
-	assert.Contains(t, err.Error(), "unexpected end of JSON input")
-}
-
-func TestRedactTextMasksCardNumbers(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ in, want string }{
-		{"card 4242424242424242 declined", "card [redacted card number] declined"},
-		{"4000000000000002", "[redacted card number]"},
-		{"two 4000002500003155/5555555555554444.", "two [redacted card number]/[redacted card number]."},
-		{"not luhn 4242424242424241", "not luhn 4242424242424241"},
-		{"too short 424242424242", "too short 424242424242"},
-		{"evt_1700000000 amount 1999", "evt_1700000000 amount 1999"},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, redactText(tt.in), tt.in)
-	}
 }

@@ -123,9 +123,9 @@ func TestNoGoroutineLeftAfterGatewayUse(t *testing.T) {
 			ctx := context.Background()
 			_, err := g.CreateCheckout(ctx, baseCheckoutRequest())
 			assert.NoError(t, err)
-			_, err = g.Capture(ctx, "pi_123", nil)
+			_, err = g.Capture(ctx, CaptureRequest{PaymentIntentID: "pi_123"})
 			assert.NoError(t, err)
-			_, err = g.Refund(ctx, "pi_123", nil, "")
+			_, err = g.Refund(ctx, RefundRequest{PaymentIntentID: "pi_123"})
 			assert.NoError(t, err)
 		}()
 	}
@@ -163,7 +163,7 @@ func TestCanceledCallGoroutineEnds(t *testing.T) {
 
 	t.Run("asleep between retries", func(t *testing.T) {
 		api := newFaultAPI(t, faultStatus(503, "application/json", `{"error":{"type":"api_error","message":"unavailable"}}`), false, -1)
-		g, err := New(validConfig(), WithAPIURL(api.srv.URL), checkoutClock()) // DefaultMaxNetworkRetries, real backoff
+		g, err := New(validConfig(), WithAPIURL(api.srv.URL), checkoutClock()) // defaultMaxNetworkRetries, real backoff
 		require.NoError(t, err)
 
 		// Attempt 1 at 0, sleep 375-500ms, attempt 2, sleep 750-1000ms:
@@ -174,7 +174,7 @@ func TestCanceledCallGoroutineEnds(t *testing.T) {
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		lingered := waitFor(t, "the call's background goroutine to end", func() bool { return len(ourGoroutines()) == 0 })
 		t.Logf("background goroutine ended %v after the call returned; %d attempts reached the server", lingered.Round(time.Millisecond), len(api.requests()))
-		assert.LessOrEqual(t, len(api.requests()), 1+DefaultMaxNetworkRetries)
+		assert.LessOrEqual(t, len(api.requests()), 1+defaultMaxNetworkRetries)
 		faultSameKey(t, api.requests())
 	})
 

@@ -1,4 +1,4 @@
-package stripegateway
+package money
 
 import (
 	"errors"
@@ -122,13 +122,13 @@ func TestCurrencyToMinor(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%q/%s", tt.code, tt.amount), func(t *testing.T) {
 			amount := decimal.RequireFromString(tt.amount)
-			c, err := lookupCurrency(tt.code)
+			c, err := Lookup(tt.code)
 			if errors.Is(tt.wantErr, ErrUnsupportedCurrency) {
 				require.ErrorIs(t, err, ErrUnsupportedCurrency)
 				return
 			}
 			require.NoError(t, err)
-			got, err := c.toMinor(amount)
+			got, err := c.ToMinor(amount)
 			if tt.wantErr != nil {
 				require.ErrorIs(t, err, tt.wantErr)
 				assert.Zero(t, got)
@@ -136,7 +136,7 @@ func TestCurrencyToMinor(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
-			assert.True(t, c.fromMinor(got).Equal(amount), "fromMinor(%d) = %s, want %s", got, c.fromMinor(got), amount)
+			assert.True(t, c.FromMinor(got).Equal(amount), "fromMinor(%d) = %s, want %s", got, c.FromMinor(got), amount)
 		})
 	}
 }
@@ -173,12 +173,12 @@ func TestCurrencyTable(t *testing.T) {
 		"ang": {2, 1, 2, 99999999, "0"},
 	}
 	for code, r := range want {
-		c, err := lookupCurrency(code)
+		c, err := Lookup(code)
 		require.NoError(t, err, code)
 		assert.Equal(t, code, c.code)
 		assert.Equal(t, r.exponent, c.exponent, code)
 		assert.Equal(t, r.step, c.step, code)
-		assert.Equal(t, r.allowed, c.allowedDecimals(), code)
+		assert.Equal(t, r.allowed, c.Decimals(), code)
 		assert.Equal(t, r.maxMinor, c.maxMinor, code)
 		assert.True(t, decimal.RequireFromString(r.min).Equal(c.minCharge), "%s minCharge = %s, want %s", code, c.minCharge, r.min)
 	}
@@ -242,7 +242,7 @@ func TestCurrencyCoversStripeGo(t *testing.T) {
 		stripe.CurrencyXPF, stripe.CurrencyYER, stripe.CurrencyZAR, stripe.CurrencyZMW,
 	}
 	for _, code := range all {
-		_, err := lookupCurrency(string(code))
+		_, err := Lookup(string(code))
 		if retired[code] {
 			assert.ErrorIs(t, err, ErrUnsupportedCurrency, code)
 		} else {
@@ -257,29 +257,29 @@ func TestCurrencyRoundTripMinor(t *testing.T) {
 	for code, c := range stripeCurrencies {
 		top := c.maxMinor - c.maxMinor%c.step
 		for _, minor := range []int64{0, c.step, 7 * c.step, 100 * c.step, 12345 * c.step, top - c.step, top} {
-			x := c.fromMinor(minor)
-			got, err := c.toMinor(x)
+			x := c.FromMinor(minor)
+			got, err := c.ToMinor(x)
 			require.NoError(t, err, "%s %s", code, x)
 			require.Equal(t, minor, got, "%s %s", code, x)
-			require.True(t, c.fromMinor(got).Equal(x), "%s %s", code, x)
+			require.True(t, c.FromMinor(got).Equal(x), "%s %s", code, x)
 		}
-		smallest := decimal.New(1, -c.allowedDecimals())
+		smallest := decimal.New(1, -c.Decimals())
 		for _, s := range []string{"1", "42", "19.99", "1234.5"} {
-			x := decimal.RequireFromString(s).Truncate(c.allowedDecimals())
-			got, err := c.toMinor(x)
+			x := decimal.RequireFromString(s).Truncate(c.Decimals())
+			got, err := c.ToMinor(x)
 			require.NoError(t, err, "%s %s", code, x)
-			require.True(t, c.fromMinor(got).Equal(x), "%s %s", code, x)
+			require.True(t, c.FromMinor(got).Equal(x), "%s %s", code, x)
 			// One more decimal place than allowed is never rounded away.
-			_, err = c.toMinor(x.Add(smallest.Shift(-1)))
+			_, err = c.ToMinor(x.Add(smallest.Shift(-1)))
 			require.ErrorIs(t, err, ErrInvalidAmount, "%s %s", code, x)
 		}
 		// One step above the maximum is rejected.
-		_, err := c.toMinor(c.maxMajor().Add(smallest))
+		_, err := c.ToMinor(c.MaxMajor().Add(smallest))
 		require.ErrorIs(t, err, ErrInvalidAmount, code)
 		// Stripe's documented minimum is itself chargeable.
-		got, err := c.toMinor(c.minCharge)
+		got, err := c.ToMinor(c.minCharge)
 		require.NoError(t, err, code)
-		require.True(t, c.fromMinor(got).Equal(c.minCharge), code)
+		require.True(t, c.FromMinor(got).Equal(c.minCharge), code)
 	}
 }
 
@@ -306,9 +306,9 @@ func TestCurrencyErrorMessages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.code+"/"+tt.amount, func(t *testing.T) {
-			c, err := lookupCurrency(tt.code)
+			c, err := Lookup(tt.code)
 			if err == nil {
-				_, err = c.toMinor(decimal.RequireFromString(tt.amount))
+				_, err = c.ToMinor(decimal.RequireFromString(tt.amount))
 			}
 			require.Error(t, err)
 			assert.Equal(t, tt.want, err.Error())
@@ -323,10 +323,10 @@ func TestCurrencyErrorMessages(t *testing.T) {
 // TestCurrencyLookupReturnsCopy checks that the table cannot be changed
 // through a looked-up currency.
 func TestCurrencyLookupReturnsCopy(t *testing.T) {
-	c, err := lookupCurrency("EUR")
+	c, err := Lookup("EUR")
 	require.NoError(t, err)
 	c.exponent, c.step, c.maxMinor = 0, 7, 1
-	again, err := lookupCurrency("eur")
+	again, err := Lookup("eur")
 	require.NoError(t, err)
 	assert.Equal(t, int32(2), again.exponent)
 	assert.Equal(t, int64(1), again.step)
@@ -365,7 +365,7 @@ func FuzzMinorUnits(f *testing.F) {
 	f.Fuzz(func(t *testing.T, code, amountText string, minor int64) {
 		fuzzEveryCurrency(t, codes, amountText, minor)
 
-		c, err := lookupCurrency(code)
+		c, err := Lookup(code)
 		if err != nil {
 			require.ErrorIs(t, err, ErrUnsupportedCurrency)
 			require.True(t, strings.HasPrefix(err.Error(), ErrUnsupportedCurrency.Error()+": "))
@@ -376,7 +376,7 @@ func FuzzMinorUnits(f *testing.F) {
 
 		// Minor → major → minor is exact for every amount Stripe accepts.
 		if minor >= 0 && minor <= c.maxMinor && minor%c.step == 0 {
-			got, err := c.toMinor(c.fromMinor(minor))
+			got, err := c.ToMinor(c.FromMinor(minor))
 			require.NoError(t, err)
 			require.Equal(t, minor, got)
 		}
@@ -385,7 +385,7 @@ func FuzzMinorUnits(f *testing.F) {
 		if err != nil {
 			return
 		}
-		got, err := c.toMinor(amount)
+		got, err := c.ToMinor(amount)
 		if amount.IsZero() {
 			// Checked apart: Equal would rescale a zero such as 0e100020009
 			// to the other operand's exponent, which takes minutes.
@@ -399,7 +399,7 @@ func FuzzMinorUnits(f *testing.F) {
 			require.True(t, strings.HasPrefix(err.Error(), ErrInvalidAmount.Error()+": "))
 		} else {
 			// Exact: converting back gives the very same value.
-			require.True(t, c.fromMinor(got).Equal(amount), "%s %s -> %d", amount, c.code, got)
+			require.True(t, c.FromMinor(got).Equal(amount), "%s %s -> %d", amount, c.code, got)
 			require.GreaterOrEqual(t, got, int64(0))
 			require.LessOrEqual(t, got, c.maxMinor)
 			require.Zero(t, got%c.step)
@@ -434,10 +434,10 @@ func fuzzEveryCurrency(t *testing.T, codes []string, amountText string, minor in
 			m = -m
 		}
 		m -= m % c.step
-		got, err := c.toMinor(c.fromMinor(m))
+		got, err := c.ToMinor(c.FromMinor(m))
 		require.NoError(t, err, "%d %s", m, code)
 		require.Equal(t, m, got, "%s", code)
-		got, err = MinorUnits(c.fromMinor(m), strings.ToUpper(code))
+		got, err = MinorUnits(c.FromMinor(m), strings.ToUpper(code))
 		require.NoError(t, err, "%d %s", m, code)
 		require.Equal(t, m, got, "%s", code)
 
@@ -453,8 +453,37 @@ func fuzzEveryCurrency(t *testing.T, codes []string, amountText string, minor in
 		case amount.IsZero():
 			require.Zero(t, got)
 		default:
-			require.True(t, c.fromMinor(got).Equal(amount), "%s %s -> %d: rounded", amountText, code, got)
+			require.True(t, c.FromMinor(got).Equal(amount), "%s %s -> %d: rounded", amountText, code, got)
 			require.Zero(t, got%c.step)
 		}
+	}
+}
+
+func TestMinorUnits(t *testing.T) {
+	tests := []struct {
+		amount   string
+		currency string
+		want     int64
+		err      error
+	}{
+		{"19.99", "eur", 1999, nil},
+		{"19.99", "EUR", 1999, nil},
+		{"500", "jpy", 500, nil},
+		{"12.34", "kwd", 12340, nil},
+		{"5", "isk", 500, nil},
+		{"0", "usd", 0, nil},
+		{"1.5", "jpy", 0, ErrInvalidAmount},
+		{"1.234", "kwd", 0, ErrInvalidAmount},
+		{"-1", "usd", 0, ErrInvalidAmount},
+		{"1", "xyz", 0, ErrUnsupportedCurrency},
+	}
+	for _, tc := range tests {
+		got, err := MinorUnits(decimal.RequireFromString(tc.amount), tc.currency)
+		if tc.err != nil {
+			assert.ErrorIs(t, err, tc.err, "%s %s", tc.amount, tc.currency)
+			continue
+		}
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, got, "%s %s", tc.amount, tc.currency)
 	}
 }

@@ -1,0 +1,251 @@
+package stripegatewaytest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/stripe/stripe-go/v76"
+
+	"github.com/b27de697/stripegateway/internal/money"
+)
+
+// This file builds the events of a simulated payment and delivers them,
+// signed, to the webhook URL.
+
+// eventSpec is one event to send about a session.
+type eventSpec struct {
+	typ    stripe.EventType
+	amount int64 // minor units; the session's total if 0
+	fail   *cardResult
+}
+
+// buildEvent makes one signed-ready event about a session, from this
+// package's builders, with the session's real IDs.
+func (s *Simulator) buildEvent(ss SimulatedSession, spec eventSpec) ([]byte, string, error) {
+	amountMinor := spec.amount
+	if amountMinor == 0 {
+		amountMinor = ss.AmountTotal
+	}
+	amount, err := majorUnits(amountMinor, ss.Currency)
+	if err != nil {
+		return nil, "", err
+	}
+	ev := NewEvent(spec.typ, ss.OrderID, amount, ss.Currency)
+	ev.ID = "evt_" + randomID(24)
+	ev.Created = s.now()
+	ev.Livemode = ss.Livemode
+	ev.PaymentIntentID = ss.PaymentIntentID
+	if ss.PaymentStatus == "no_payment_required" {
+		ev.PaymentStatus = stripe.CheckoutSessionPaymentStatusNoPaymentRequired
+	}
+	if spec.typ == stripe.EventTypeCheckoutSessionCompleted && ss.CaptureMethod == "manual" {
+		ev.DeferredCapture = true
+	}
+	if f := spec.fail; f != nil {
+		ev.FailureCode, ev.DeclineCode, ev.FailureMessage = f.code, f.declineCode, f.message
+	}
+	payload, err := ev.JSON()
+	if err != nil {
+		return nil, "", err
+	}
+
+	// The builders make typical objects: give them this session's facts.
+	patch := map[string]any{}
+	switch spec.typ {
+	case stripe.EventTypeCheckoutSessionCompleted, stripe.EventTypeCheckoutSessionExpired:
+		setSessionFacts(patch, ss)
+		patch["payment_intent"] = nil
+		if ss.Mode == "payment" && ss.PaymentIntentID != "" && spec.typ == stripe.EventTypeCheckoutSessionCompleted {
+			patch["payment_intent"] = ss.PaymentIntentID
+		}
+		if ss.Mode == "subscription" {
+			patch["subscription"] = nilIfEmpty(ss.SubscriptionID)
+		}
+	default: // payment_intent.*
+		s.mu.Lock()
+		if pi := s.intents[ss.PaymentIntentID]; pi != nil {
+			patch["metadata"] = copyStrings(pi.metadata)
+			patch["capture_method"] = pi.captureMethod
+			patch["created"] = pi.created.Unix()
+			if pi.paymentMethodID != "" {
+				patch["payment_method"] = pi.paymentMethodID
+			}
+			if spec.typ == stripe.EventTypePaymentIntentCanceled {
+				patch["cancellation_reason"] = "requested_by_customer"
+			}
+		}
+		s.mu.Unlock()
+	}
+	payload, err = patchEventObject(payload, patch)
+	if err != nil {
+		return nil, "", err
+	}
+	return payload, ev.ID, nil
+}
+
+// majorUnits converts minor units to the major unit with the gateway's
+// currency table.
+func majorUnits(minor int64, cur string) (decimal.Decimal, error) {
+	c, err := money.Lookup(cur)
+	if err != nil {
+		return decimal.Decimal{}, err
+	}
+	return c.FromMinor(minor), nil
+}
+
+// patchEventObject sets fields of an event's data.object, keeping the
+// envelope's key order.
+func patchEventObject(payload []byte, patch map[string]any) ([]byte, error) {
+	if len(patch) == 0 {
+		return payload, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, errors.New("stripegatewaytest: event is not a JSON object")
+	}
+	var keys []string
+	vals := map[string]json.RawMessage{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		k, _ := t.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+		vals[k] = v
+	}
+	var data map[string]json.RawMessage
+	if err := json.Unmarshal(vals["data"], &data); err != nil {
+		return nil, err
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(data["object"], &obj); err != nil {
+		return nil, err
+	}
+	for k, v := range patch {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		obj[k] = b
+	}
+	var err error
+	if data["object"], err = json.Marshal(obj); err != nil {
+		return nil, err
+	}
+	if vals["data"], err = json.Marshal(data); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		buf.Write(kb)
+		buf.WriteByte(':')
+		buf.Write(vals[k])
+	}
+	buf.WriteByte('}')
+	var out bytes.Buffer
+	if err := json.Indent(&out, buf.Bytes(), "", "  "); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// deliver builds, signs and POSTs the events, in order, and waits for the
+// answers.
+func (s *Simulator) deliver(ctx context.Context, ss SimulatedSession, specs []eventSpec) {
+	for _, spec := range specs {
+		d := WebhookDelivery{EventType: spec.typ, SessionID: ss.ID, OrderID: ss.OrderID, At: s.now()}
+		payload, id, err := s.buildEvent(ss, spec)
+		d.EventID = id
+		if err != nil {
+			d.Err = "building the event: " + err.Error()
+		} else {
+			s.post(ctx, payload, &d)
+		}
+		level := slog.LevelInfo
+		if d.Err != "" {
+			level = slog.LevelWarn
+		}
+		s.logger.Log(ctx, level, "stripegatewaytest: simulator delivered webhook event",
+			"event_id", d.EventID, "type", string(d.EventType), "session_id", d.SessionID, "order_id", d.OrderID,
+			"status", d.StatusCode, "attempts", d.Attempts, "error", d.Err)
+		s.mu.Lock()
+		s.deliveries = append(s.deliveries, d)
+		s.mu.Unlock()
+	}
+}
+
+// deliverLater delivers in the background, for events caused by API calls
+// (Stripe sends those after answering).
+func (s *Simulator) deliverLater(ss SimulatedSession, specs []eventSpec) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		s.deliver(ctx, ss, specs)
+	}()
+}
+
+func (s *Simulator) post(ctx context.Context, payload []byte, d *WebhookDelivery) {
+	backoff := []time.Duration{0, 200 * time.Millisecond, time.Second}
+	for _, wait := range backoff {
+		if wait > 0 {
+			select {
+			case <-ctx.Done():
+				d.Err = ctx.Err().Error()
+				return
+			case <-time.After(wait):
+			}
+		}
+		d.Attempts++
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.WebhookURL, bytes.NewReader(payload))
+		if err != nil {
+			d.Err = err.Error()
+			return
+		}
+		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+		req.Header.Set("User-Agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
+		req.Header.Set("Stripe-Signature", SignatureHeader(payload, s.cfg.WebhookSecret, At(s.now())))
+		resp, err := s.client.Do(req)
+		if err != nil {
+			d.StatusCode, d.Err = 0, err.Error()
+			continue
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		_ = resp.Body.Close()
+		d.StatusCode = resp.StatusCode
+		switch {
+		case resp.StatusCode >= 200 && resp.StatusCode < 300:
+			d.Err = ""
+			return
+		case resp.StatusCode == http.StatusConflict || resp.StatusCode >= 500:
+			d.Err = "the endpoint answered " + resp.Status
+		default:
+			d.Err = "the endpoint answered " + resp.Status
+			return
+		}
+	}
+}
