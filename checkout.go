@@ -310,7 +310,8 @@ func (g *Gateway) ConfirmCheckout(ctx context.Context, req ConfirmRequest) (*Out
 	if (ref == "" && meta == "") || (ref != "" && ref != orderID) || (meta != "" && meta != orderID) {
 		return nil, fmt.Errorf("%w: checkout session %s does not belong to order %q", ErrSessionMismatch, s.ID, orderID)
 	}
-	o := outcomeFromCheckoutSession(s)
+	o := outcomeOfSession(viewCheckoutSession(s))
+	o.CheckoutSession = s
 	g.logger.Debug("stripegateway: checkout confirmed", "order_id", orderID, "session_id", s.ID, "kind", string(o.Kind))
 	return o, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/b27de697/stripegateway/internal/redact"
+	"github.com/b27de697/stripegateway/internal/wire"
 
 	"github.com/stripe/stripe-go/v76"
 )
@@ -57,43 +58,86 @@ type typedEventData[T any] struct {
 // eventSpec says how one event type is decoded and mapped to an Outcome.
 type eventSpec struct {
 	typ stripe.EventType
-	// full decodes a whole payload in one pass, with data.object decoded as
-	// this event type's object. ok is false if the payload does not decode
-	// that way or is not of this type.
+	// full decodes a whole payload rendered at 2023-10-16 in one pass, with
+	// data.object decoded as stripe-go v76's type of the event's object. ok
+	// is false if the payload does not decode that way, is not of this type
+	// or version, or does not map; the slow path then says why.
 	full func(payload []byte) (head eventHead, o *Outcome, ok bool)
-	// object decodes a data.object and maps it.
-	object func(raw []byte) (*Outcome, error)
+	// typed decodes a data.object rendered at 2023-10-16 into stripe-go's
+	// type, and maps it.
+	typed func(raw []byte) (*Outcome, error)
+	// viewFull decodes a whole payload of any other version in one pass,
+	// with data.object decoded as its view, and maps it as the shape of the
+	// event's version says (shapeOf; ok false for a version not read).
+	viewFull func(payload []byte, shapeOf func(version string) (wire.Shape, bool)) (head eventHead, o *Outcome, ok bool)
+	// viewed decodes a data.object of any other version into its view, and
+	// maps it as shape says.
+	viewed func(raw []byte, shape wire.Shape) (*Outcome, error)
 }
 
-// newEventSpec makes the spec of events whose data.object is a T, decoded
-// as a D: T itself, or T's plain type (see plainPaymentIntent) that as
-// converts back to T.
-func newEventSpec[T, D any](typ stripe.EventType, build func(stripe.EventType, *T) *Outcome, as func(*D) *T) eventSpec {
+// newEventSpec makes the spec of events whose data.object is a T (stripe-go
+// v76's type), decoded as a D (T itself, or T's plain type, see
+// plainPaymentIntent, that as converts back to T); view gives T's view V,
+// build maps a V, and keep sets T on the Outcome.
+func newEventSpec[T, D, V any](typ stripe.EventType, as func(*D) *T, view func(*T) *V, build mapFunc[V], keep func(*Outcome, *T)) eventSpec {
+	typedObject := func(obj *T) (*Outcome, error) {
+		o, err := build(typ, view(obj), wire.Legacy)
+		if err != nil {
+			return nil, err
+		}
+		keep(o, obj)
+		return o, nil
+	}
 	return eventSpec{
 		typ: typ,
 		full: func(payload []byte) (eventHead, *Outcome, bool) {
 			var e typedEvent[D]
-			if json.Unmarshal(payload, &e) != nil || e.Type != typ || e.Data.Object == nil {
+			if json.Unmarshal(payload, &e) != nil || e.Type != typ || e.APIVersion != wire.Typed || e.Data.Object == nil {
 				return eventHead{}, nil, false
 			}
-			obj := as(e.Data.Object)
-			if objectMismatch(typ, obj) != nil {
-				return eventHead{}, nil, false // the slow path reports it
+			o, err := typedObject(as(e.Data.Object))
+			if err != nil {
+				return eventHead{}, nil, false
 			}
-			o := build(typ, obj)
 			o.setPrevious(&e.Data.Previous)
 			return e.eventHead, o, true
 		},
-		object: func(raw []byte) (*Outcome, error) {
+		typed: func(raw []byte) (*Outcome, error) {
 			v := new(D)
 			if err := json.Unmarshal(raw, v); err != nil {
+				return nil, fmt.Errorf("data.object does not decode: %s", describeJSONError(err))
+			}
+			return typedObject(as(v))
+		},
+		viewFull: func(payload []byte, shapeOf func(string) (wire.Shape, bool)) (eventHead, *Outcome, bool) {
+			var e typedEvent[V]
+			if json.Unmarshal(payload, &e) != nil || e.Type != typ || e.Data.Object == nil {
+				return eventHead{}, nil, false
+			}
+			shape, ok := shapeOf(e.APIVersion)
+			raw := rawObjectSpan(payload)
+			if !ok || e.APIVersion == wire.Typed || raw == nil {
+				return eventHead{}, nil, false
+			}
+			o, err := build(typ, e.Data.Object, shape)
+			if err != nil {
+				return eventHead{}, nil, false
+			}
+			o.RawObject = raw
+			o.setPrevious(&e.Data.Previous)
+			return e.eventHead, o, true
+		},
+		viewed: func(raw []byte, shape wire.Shape) (*Outcome, error) {
+			v := new(V)
+			if err := json.Unmarshal(raw, v); err != nil {
+				return nil, fmt.Errorf("data.object does not decode: %s", describeJSONError(err))
+			}
+			o, err := build(typ, v, shape)
+			if err != nil {
 				return nil, err
 			}
-			obj := as(v)
-			if err := objectMismatch(typ, obj); err != nil {
-				return nil, err
-			}
-			return build(typ, obj), nil
+			o.RawObject = raw
+			return o, nil
 		},
 	}
 }
@@ -116,6 +160,7 @@ type (
 	plainCharge        stripe.Charge
 	plainDispute       stripe.Dispute
 	plainSubscription  stripe.Subscription
+	plainRefund        stripe.Refund
 )
 
 func asPaymentIntent(p *plainPaymentIntent) *stripe.PaymentIntent { return (*stripe.PaymentIntent)(p) }
@@ -123,36 +168,20 @@ func asInvoice(p *plainInvoice) *stripe.Invoice                   { return (*str
 func asCharge(p *plainCharge) *stripe.Charge                      { return (*stripe.Charge)(p) }
 func asDispute(p *plainDispute) *stripe.Dispute                   { return (*stripe.Dispute)(p) }
 func asSubscription(p *plainSubscription) *stripe.Subscription    { return (*stripe.Subscription)(p) }
+func asRefund(p *plainRefund) *stripe.Refund                      { return (*stripe.Refund)(p) }
 
 // asCheckoutSession is the identity: stripe.CheckoutSession has no
 // UnmarshalJSON, as Checkout Sessions are never expandable.
 func asCheckoutSession(s *stripe.CheckoutSession) *stripe.CheckoutSession { return s }
 
-// objectMismatch refuses a data.object whose "object" field names another
-// type than the event carries, such as a Checkout Session inside a
-// payment_intent.succeeded. An object without the field is accepted.
-func objectMismatch(typ stripe.EventType, obj any) error {
-	var got string
-	switch o := obj.(type) {
-	case *stripe.CheckoutSession:
-		got = o.Object
-	case *stripe.PaymentIntent:
-		got = o.Object
-	case *stripe.Invoice:
-		got = o.Object
-	case *stripe.Charge:
-		got = o.Object
-	case *stripe.Dispute:
-		got = o.Object
-	case *stripe.Subscription:
-		got = o.Object
-	}
-	want := eventObjectName(typ)
-	if got == "" || want == "" || got == want {
-		return nil
-	}
-	return fmt.Errorf("data.object is a %q, but a %s event carries a %q", redact.Limit(got, 40), typ, want)
-}
+// The keep functions set the typed object on an Outcome.
+func keepCheckoutSession(o *Outcome, s *stripe.CheckoutSession) { o.CheckoutSession = s }
+func keepPaymentIntent(o *Outcome, pi *stripe.PaymentIntent)    { o.PaymentIntent = pi }
+func keepInvoice(o *Outcome, in *stripe.Invoice)                { o.Invoice = in }
+func keepCharge(o *Outcome, ch *stripe.Charge)                  { o.Charge = ch }
+func keepDispute(o *Outcome, d *stripe.Dispute)                 { o.Dispute = d }
+func keepSubscription(o *Outcome, s *stripe.Subscription)       { o.Subscription = s }
+func keepRefund(o *Outcome, r *stripe.Refund)                   { o.Refund = r }
 
 // eventObjectName is the "object" value of the data.object of an event type.
 func eventObjectName(typ stripe.EventType) string {
@@ -166,6 +195,8 @@ func eventObjectName(typ stripe.EventType) string {
 		return "invoice"
 	case strings.HasPrefix(t, "charge.dispute."):
 		return "dispute"
+	case strings.HasPrefix(t, "charge.refund."):
+		return "refund"
 	case strings.HasPrefix(t, "charge."):
 		return "charge"
 	case strings.HasPrefix(t, "customer.subscription."):
@@ -176,24 +207,45 @@ func eventObjectName(typ stripe.EventType) string {
 
 // eventSpecs lists the events this package interprets, in the order of the
 // table in Outcome's documentation. EventTypes returns their types.
-var eventSpecs = []eventSpec{
-	newEventSpec(stripe.EventTypeCheckoutSessionCompleted, outcomeFromCheckoutEvent, asCheckoutSession),
-	newEventSpec(stripe.EventTypeCheckoutSessionAsyncPaymentSucceeded, outcomeFromCheckoutEvent, asCheckoutSession),
-	newEventSpec(stripe.EventTypeCheckoutSessionAsyncPaymentFailed, outcomeFromCheckoutEvent, asCheckoutSession),
-	newEventSpec(stripe.EventTypeCheckoutSessionExpired, outcomeFromCheckoutEvent, asCheckoutSession),
-	newEventSpec(stripe.EventTypePaymentIntentSucceeded, outcomeFromPaymentIntent, asPaymentIntent),
-	newEventSpec(stripe.EventTypePaymentIntentProcessing, outcomeFromPaymentIntent, asPaymentIntent),
-	newEventSpec(stripe.EventTypePaymentIntentAmountCapturableUpdated, outcomeFromPaymentIntent, asPaymentIntent),
-	newEventSpec(stripe.EventTypePaymentIntentPaymentFailed, outcomeFromPaymentIntent, asPaymentIntent),
-	newEventSpec(stripe.EventTypePaymentIntentCanceled, outcomeFromPaymentIntent, asPaymentIntent),
-	newEventSpec(stripe.EventTypeInvoicePaymentSucceeded, outcomeFromInvoice, asInvoice),
-	newEventSpec(stripe.EventTypeInvoicePaid, outcomeFromInvoice, asInvoice),
-	newEventSpec(stripe.EventTypeInvoicePaymentFailed, outcomeFromInvoice, asInvoice),
-	newEventSpec(stripe.EventTypeInvoiceCreated, outcomeFromInvoice, asInvoice),
-	newEventSpec(stripe.EventTypeChargeRefunded, outcomeFromCharge, asCharge),
-	newEventSpec(stripe.EventTypeChargeDisputeCreated, outcomeFromDispute, asDispute),
-	newEventSpec(stripe.EventTypeCustomerSubscriptionDeleted, outcomeFromSubscription, asSubscription),
-}
+var eventSpecs = func() []eventSpec {
+	session := func(t stripe.EventType) eventSpec {
+		return newEventSpec(t, asCheckoutSession, viewCheckoutSession, mapCheckoutSession, keepCheckoutSession)
+	}
+	intent := func(t stripe.EventType) eventSpec {
+		return newEventSpec(t, asPaymentIntent, viewPaymentIntent, mapPaymentIntent, keepPaymentIntent)
+	}
+	invoice := func(t stripe.EventType) eventSpec {
+		return newEventSpec(t, asInvoice, viewInvoice, mapInvoice, keepInvoice)
+	}
+	dispute := func(t stripe.EventType) eventSpec {
+		return newEventSpec(t, asDispute, viewDispute, mapDispute, keepDispute)
+	}
+	subscription := func(t stripe.EventType) eventSpec {
+		return newEventSpec(t, asSubscription, viewSubscription, mapSubscription, keepSubscription)
+	}
+	return []eventSpec{
+		session(stripe.EventTypeCheckoutSessionCompleted),
+		session(stripe.EventTypeCheckoutSessionAsyncPaymentSucceeded),
+		session(stripe.EventTypeCheckoutSessionAsyncPaymentFailed),
+		session(stripe.EventTypeCheckoutSessionExpired),
+		intent(stripe.EventTypePaymentIntentSucceeded),
+		intent(stripe.EventTypePaymentIntentProcessing),
+		intent(stripe.EventTypePaymentIntentAmountCapturableUpdated),
+		intent(stripe.EventTypePaymentIntentPaymentFailed),
+		intent(stripe.EventTypePaymentIntentCanceled),
+		invoice(stripe.EventTypeInvoicePaymentSucceeded),
+		invoice(stripe.EventTypeInvoicePaid),
+		invoice(stripe.EventTypeInvoicePaymentFailed),
+		invoice(stripe.EventTypeInvoicePaymentActionRequired),
+		invoice(stripe.EventTypeInvoiceCreated),
+		newEventSpec(stripe.EventTypeChargeRefunded, asCharge, viewCharge, mapCharge, keepCharge),
+		newEventSpec(stripe.EventTypeChargeRefundUpdated, asRefund, viewRefund, mapRefund, keepRefund),
+		dispute(stripe.EventTypeChargeDisputeCreated),
+		dispute(stripe.EventTypeChargeDisputeClosed),
+		subscription(stripe.EventTypeCustomerSubscriptionUpdated),
+		subscription(stripe.EventTypeCustomerSubscriptionDeleted),
+	}
+}()
 
 var eventSpecByType = func() map[stripe.EventType]*eventSpec {
 	m := make(map[stripe.EventType]*eventSpec, len(eventSpecs))
@@ -205,17 +257,25 @@ var eventSpecByType = func() map[stripe.EventType]*eventSpec {
 
 // parseEvent decodes a verified payload.
 //
-// The fast path decodes the whole event in one pass of encoding/json, with
-// data.object decoded straight into the stripe-go type of the event. That
-// needs the event's type before decoding, but Stripe writes "type" after
-// "data". eventSpecForPayload therefore guesses it from the payload's last
-// "type" key, which in Stripe's events is the event's own. The guess only
-// selects what to decode into: the decoded type must equal it, and on any
-// mismatch or decoding error the event is decoded again the general way
-// (parseEventSlow), which also produces the precise error. Measured on a
-// 3 KB Checkout Session event, the one-pass decode costs about the same as
-// decoding the object alone, while a first pass keeping data.object as a
-// json.RawMessage costs about as much again.
+// An event rendered at 2023-10-16 takes the fast path: the whole event is
+// decoded in one pass of encoding/json, with data.object decoded straight
+// into the stripe-go type of the event. That needs the event's type and
+// version before decoding, but Stripe writes "type" after "data".
+// eventSpecForPayload therefore guesses the type from the payload's last
+// "type" key, which in Stripe's events is the event's own, and
+// payloadAPIVersion the version from the first "api_version" key, which
+// Stripe writes before "data". The guesses only select what to decode into:
+// the decoded type and version must equal them, and on any mismatch or
+// error the event is decoded again the general way (parseEventSlow), which
+// also produces the precise error. Measured on a 3 KB Checkout Session
+// event, the one-pass decode costs about the same as decoding the object
+// alone, while a first pass keeping data.object as a json.RawMessage costs
+// about as much again.
+//
+// An event of any other version is decoded the same way, in one pass, with
+// data.object decoded into its view, whose few fields cost less to decode
+// than stripe-go's whole type; rawObjectSpan then finds the object's bytes
+// for Outcome.RawObject without decoding them again.
 func (g *Gateway) parseEvent(payload []byte) (o *Outcome, err error) {
 	defer func() {
 		// Nothing below is known to panic; this keeps a bug in a decoder
@@ -226,11 +286,18 @@ func (g *Gateway) parseEvent(payload []byte) (o *Outcome, err error) {
 		}
 	}()
 	if spec := eventSpecForPayload(payload); spec != nil {
-		if head, o, ok := spec.full(payload); ok {
+		var head eventHead
+		var ok bool
+		if isTypedVersion(payload) {
+			head, o, ok = spec.full(payload)
+		} else {
+			head, o, ok = spec.viewFull(payload, g.shapeOf)
+		}
+		if ok {
 			if err := g.checkEventHead(&head); err != nil {
 				return nil, err
 			}
-			o.setEvent(&head)
+			g.finish(o, &head)
 			return o, nil
 		}
 	}
@@ -238,7 +305,7 @@ func (g *Gateway) parseEvent(payload []byte) (o *Outcome, err error) {
 }
 
 // parseEventSlow decodes the event with data.object kept raw, checks it,
-// then decodes data.object into the type of the event.
+// then decodes data.object as the event's type and version say.
 func (g *Gateway) parseEventSlow(payload []byte) (*Outcome, error) {
 	if len(bytes.TrimSpace(payload)) == 0 {
 		return nil, fmt.Errorf("%w: the body is empty", ErrInvalidPayload)
@@ -257,27 +324,68 @@ func (g *Gateway) parseEventSlow(payload []byte) (*Outcome, error) {
 	spec := eventSpecByType[e.Type]
 	if spec == nil {
 		o := &Outcome{Kind: Unhandled, RawObject: raw}
-		o.setEvent(&e.eventHead)
+		g.finish(o, &e.eventHead)
 		return o, nil
 	}
-	o, err := spec.object(raw)
+	var o *Outcome
+	var err error
+	if e.APIVersion == wire.Typed {
+		o, err = spec.typed(raw)
+	} else {
+		shape, _ := g.shapeOf(e.APIVersion) // checkEventHead accepted it
+		o, err = spec.viewed(raw, shape)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: event %s (%s): data.object does not decode: %s", ErrInvalidPayload, e.ID, e.Type, describeJSONError(err))
+		return nil, fmt.Errorf("%w: event %s (%s): %s", ErrInvalidPayload, e.ID, e.Type, err)
 	}
 	o.setPrevious(&e.Data.Previous)
-	o.setEvent(&e.eventHead)
+	g.finish(o, &e.eventHead)
 	return o, nil
+}
+
+// shapeOf returns the Shape of an API version the gateway reads, and
+// whether it reads it. A version accepted with WithAcceptedAPIVersions is
+// newer than every known one: it is read as the newest is.
+func (g *Gateway) shapeOf(version string) (wire.Shape, bool) {
+	if shape, ok := wire.ShapeOf(version); ok {
+		return shape, true
+	}
+	return wire.Basil, g.opts.webhook.acceptsAPIVersion(version)
+}
+
+// finish fills the event fields of an Outcome and logs what the host
+// should know of it.
+func (g *Gateway) finish(o *Outcome, h *eventHead) {
+	o.setEvent(h)
+	if c := o.orderConflict; c[0] != "" {
+		g.logger.Warn("stripegateway: the checkout session's client_reference_id and order_id metadata name different orders; the payment is attributed to neither",
+			"event_id", h.ID, "event_type", string(h.Type), "session_id", o.SessionID,
+			"client_reference_id", redact.Limit(redact.Text(c[0]), 200), "metadata_order_id", redact.Limit(redact.Text(c[1]), 200))
+	}
 }
 
 // eventSpecForPayload guesses the event's type from the payload's last
 // "type" key (see parseEvent) and returns its spec, or nil. It is a hint,
 // never trusted on its own, and costs no allocation.
 func eventSpecForPayload(p []byte) *eventSpec {
-	i := bytes.LastIndex(p, []byte(`"type"`))
+	return eventSpecByType[stripe.EventType(stringAfterKey(p, bytes.LastIndex(p, []byte(`"type"`)), len(`"type"`)))]
+}
+
+// isTypedVersion reports whether the payload's first "api_version" key,
+// which in Stripe's events is the event's own (see parseEvent), is
+// 2023-10-16. It is a hint, never trusted on its own.
+func isTypedVersion(p []byte) bool {
+	return string(stringAfterKey(p, bytes.Index(p, []byte(`"api_version"`)), len(`"api_version"`))) == wire.Typed
+}
+
+// stringAfterKey returns the string value of the key of length n found at
+// p[i:], or nil when i < 0 or the value is not a plain string. It costs no
+// allocation.
+func stringAfterKey(p []byte, i, n int) []byte {
 	if i < 0 {
 		return nil
 	}
-	rest := bytes.TrimLeft(p[i+len(`"type"`):], " \t\r\n")
+	rest := bytes.TrimLeft(p[i+n:], " \t\r\n")
 	if len(rest) == 0 || rest[0] != ':' {
 		return nil
 	}
@@ -290,7 +398,7 @@ func eventSpecForPayload(p []byte) *eventSpec {
 	if end < 0 {
 		return nil
 	}
-	return eventSpecByType[stripe.EventType(rest[:end])]
+	return rest[:end]
 }
 
 // checkEventHead checks that the envelope is an event of the gateway's mode
@@ -308,8 +416,8 @@ func (g *Gateway) checkEventHead(h *eventHead) error {
 		if got == "" {
 			got = "none"
 		}
-		return fmt.Errorf("%w: event %s (%s) was rendered with API version %s, but this package (stripe-go v76) decodes API version %s. Fix: create a webhook endpoint pinned to API version %s (RegisterWebhookEndpoint does; an endpoint's version cannot be changed, so replace the endpoint), or, if you must, accept %s deliberately with WithAcceptedAPIVersions",
-			ErrAPIVersionMismatch, h.ID, h.Type, redact.Limit(redact.Text(got), 40), stripe.APIVersion, stripe.APIVersion, redact.Limit(redact.Text(got), 40))
+		return fmt.Errorf("%w: event %s (%s) was rendered with API version %s, which this package does not know: it reads %s through %s. Fix: upgrade stripegateway, or create a webhook endpoint pinned to a known version such as %s (RegisterWebhookEndpoint does; an endpoint's version cannot be changed, so replace the endpoint), or, after testing your callbacks with events of that version, accept it with WithAcceptedAPIVersions(%q)",
+			ErrAPIVersionMismatch, h.ID, h.Type, redact.Limit(redact.Text(got), 40), wire.APIVersions[0].Name, wire.Newest, stripe.APIVersion, redact.Limit(redact.Text(got), 40))
 	}
 	return nil
 }

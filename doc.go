@@ -34,8 +34,9 @@
 // Every error matches one of the package's sentinel errors (ErrInvalidAmount,
 // ErrInvalidSignature, ...) with errors.Is. A bad field of a request or of a
 // Config is a [*FieldError] naming the field, for a form to show next to it;
-// an error answered by Stripe is an [*APIError] that keeps stripe-go's
-// *stripe.Error reachable with errors.As. No error, log line, fmt verb or
+// an error answered by Stripe matches ErrStripeAPI, ErrAuthentication or
+// ErrPermissionDenied and keeps stripe-go's *stripe.Error reachable with
+// errors.As. No error, log line, fmt verb or
 // JSON form shows a secret key or webhook secret: they are [Secret]s.
 //
 // # Concurrency

@@ -194,14 +194,14 @@ func (e *ConfigError) Unwrap() []error {
 	return out
 }
 
-// APIError is an error answered by Stripe's API, or a failure to reach it,
+// apiError is an error answered by Stripe's API, or a failure to reach it,
 // during the operation Op. It matches ErrAuthentication, ErrPermissionDenied
 // or ErrStripeAPI with errors.Is, and stripe-go's *stripe.Error (when Stripe
 // answered) with errors.As.
 //
 // Its message is built from the error's type, code, message and request ID
 // only: (*stripe.Error).Error() is the raw JSON and may carry a client secret.
-type APIError struct {
+type apiError struct {
 	// Op is the operation that failed, e.g. "create checkout session".
 	Op string `json:"op"`
 	// Kind is the sentinel this error matches.
@@ -212,7 +212,7 @@ type APIError struct {
 }
 
 // Error implements error.
-func (e *APIError) Error() string {
+func (e *apiError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Kind.Error())
 	b.WriteString(": ")
@@ -251,9 +251,9 @@ func (e *APIError) Error() string {
 }
 
 // Unwrap returns the sentinel and stripe-go's error.
-func (e *APIError) Unwrap() []error { return []error{e.Kind, e.Err} }
+func (e *apiError) Unwrap() []error { return []error{e.Kind, e.Err} }
 
-// maxErrorDetail bounds how much of a non-Stripe error's text APIError shows.
+// maxErrorDetail bounds how much of a non-Stripe error's text apiError shows.
 const maxErrorDetail = 200
 
 // wrapAPIError classifies an error from stripe-go. It returns nil for nil.
@@ -271,7 +271,7 @@ func wrapAPIError(op string, err error) error {
 			kind = ErrPermissionDenied
 		}
 	}
-	return &APIError{Op: op, Kind: kind, Err: err}
+	return &apiError{Op: op, Kind: kind, Err: err}
 }
 
 // stripeCallError wraps an error of a call to Stripe. When ctx has ended, the

@@ -224,7 +224,7 @@ type stripeErrWant struct {
 // stripe-go's backoff sleep is turned off, except where the case is about
 // it, to keep the test fast.
 func TestAPIFaults(t *testing.T) {
-	const apiError = `{"error":{"type":"api_error","message":"An unknown error occurred"}}`
+	const apiErrorBody = `{"error":{"type":"api_error","message":"An unknown error occurred"}}`
 	tests := []struct {
 		name  string
 		fault func(a *faultAPI) func(http.ResponseWriter, *http.Request)
@@ -247,7 +247,7 @@ func TestAPIFaults(t *testing.T) {
 		{
 			name: "500 api_error",
 			fault: func(*faultAPI) func(http.ResponseWriter, *http.Request) {
-				return faultStatus(500, "application/json", apiError)
+				return faultStatus(500, "application/json", apiErrorBody)
 			},
 			// stripe-go does not retry a 500 to a POST: the idempotency
 			// layer at Stripe stored the answer, so a retry gets the same.
@@ -258,7 +258,7 @@ func TestAPIFaults(t *testing.T) {
 		{
 			name: "500 with Stripe-Should-Retry",
 			fault: func(*faultAPI) func(http.ResponseWriter, *http.Request) {
-				return faultStatus(500, "application/json", apiError, "Stripe-Should-Retry", "true")
+				return faultStatus(500, "application/json", apiErrorBody, "Stripe-Should-Retry", "true")
 			},
 			retried:    true,
 			wantStripe: &stripeErrWant{500, stripe.ErrorTypeAPI, ""},
@@ -414,7 +414,7 @@ func TestAPIFaults(t *testing.T) {
 				t.Logf("error after %v: %v", elapsed.Round(time.Millisecond), err)
 				assert.LessOrEqual(t, elapsed, deadline+100*time.Millisecond, "the call must end within its context's deadline")
 				assert.ErrorIs(t, err, ErrStripeAPI)
-				var ae *APIError
+				var ae *apiError
 				if assert.ErrorAs(t, err, &ae) {
 					assert.Equal(t, op.op, ae.Op)
 				}

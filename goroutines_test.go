@@ -226,7 +226,7 @@ func TestNoGoroutineLeftAfterHandlerShutdown(t *testing.T) {
 	baseline := settleGoroutines(t)
 
 	now := time.Date(2023, 11, 15, 12, 0, 0, 0, time.UTC)
-	g, err := New(validConfig(), WithClock(func() time.Time { return now }), WithMaxBodyBytes(64<<10))
+	g, err := New(validConfig(), WithClock(func() time.Time { return now }))
 	require.NoError(t, err)
 	var calls sync.Map // event ID → *atomic.Int32
 	h := g.WebhookHandler(Handlers{Default: func(ctx context.Context, o *Outcome) error {
@@ -273,7 +273,7 @@ func TestNoGoroutineLeftAfterHandlerShutdown(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Equal(t, http.StatusBadRequest, post([]byte(`{}`), "t=1,v1=00"))
-	assert.Equal(t, http.StatusRequestEntityTooLarge, post(bytes.Repeat([]byte("x"), 128<<10), "t=1,v1=00"))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, post(bytes.Repeat([]byte("x"), 2<<20), "t=1,v1=00"))
 
 	// A client that sends half a body and hangs up.
 	conn, err := net.Dial("tcp", srv.Listener.Addr().String())

@@ -17,40 +17,41 @@ import (
 	"github.com/b27de697/stripegateway/internal/redact"
 )
 
-// Callback handles one Outcome in the webhook handler. Returning an error
-// (or panicking) makes the handler answer 500, so that Stripe delivers the
-// event again later; returning nil marks the event processed, and later
-// deliveries of it are answered 200 without calling back.
-//
-// ctx carries the request's values but is not canceled when Stripe hangs up:
-// it ends when the event's claim expires, the lease (WithEventLease) after
-// the callback started.
-type Callback func(ctx context.Context, o *Outcome) error
-
 // Handlers holds the webhook handler's callbacks: one per Kind, and Default
 // for every kind whose own callback is nil. An event whose kind has no
 // callback, and no Default, is answered 200 and not recorded.
+//
+// A callback handles one Outcome. Returning an error (or panicking) makes
+// the handler answer 500, so that Stripe delivers the event again later;
+// returning nil marks the event processed, and later deliveries of it are
+// answered 200 without calling back. Its ctx carries the request's values
+// but is not canceled when Stripe hangs up: it ends when the event's claim
+// expires, the lease (WithEventLease) after the callback started.
 type Handlers struct {
-	OnPaymentSucceeded     Callback
-	OnPaymentPending       Callback
-	OnPaymentAuthorized    Callback
-	OnPaymentFailed        Callback
-	OnPaymentCanceled      Callback
-	OnCheckoutExpired      Callback
-	OnPaymentRefunded      Callback
-	OnPaymentDisputed      Callback
-	OnSubscriptionCanceled Callback
-	OnInvoiceCreated       Callback
-	OnUnhandled            Callback
+	OnPaymentSucceeded      func(ctx context.Context, o *Outcome) error
+	OnPaymentPending        func(ctx context.Context, o *Outcome) error
+	OnPaymentAuthorized     func(ctx context.Context, o *Outcome) error
+	OnPaymentFailed         func(ctx context.Context, o *Outcome) error
+	OnPaymentActionRequired func(ctx context.Context, o *Outcome) error
+	OnPaymentCanceled       func(ctx context.Context, o *Outcome) error
+	OnCheckoutExpired       func(ctx context.Context, o *Outcome) error
+	OnPaymentRefunded       func(ctx context.Context, o *Outcome) error
+	OnRefundFailed          func(ctx context.Context, o *Outcome) error
+	OnPaymentDisputed       func(ctx context.Context, o *Outcome) error
+	OnDisputeClosed         func(ctx context.Context, o *Outcome) error
+	OnSubscriptionUpdated   func(ctx context.Context, o *Outcome) error
+	OnSubscriptionCanceled  func(ctx context.Context, o *Outcome) error
+	OnInvoiceCreated        func(ctx context.Context, o *Outcome) error
+	OnUnhandled             func(ctx context.Context, o *Outcome) error
 
 	// Default is called for every kind, Unhandled included, whose own
 	// callback is nil.
-	Default Callback
+	Default func(ctx context.Context, o *Outcome) error
 }
 
 // callback returns the callback that handles kind, or nil.
-func (h Handlers) callback(kind Kind) Callback {
-	var cb Callback
+func (h Handlers) callback(kind Kind) func(context.Context, *Outcome) error {
+	var cb func(context.Context, *Outcome) error
 	switch kind {
 	case PaymentSucceeded:
 		cb = h.OnPaymentSucceeded
@@ -60,14 +61,22 @@ func (h Handlers) callback(kind Kind) Callback {
 		cb = h.OnPaymentAuthorized
 	case PaymentFailed:
 		cb = h.OnPaymentFailed
+	case PaymentActionRequired:
+		cb = h.OnPaymentActionRequired
 	case PaymentCanceled:
 		cb = h.OnPaymentCanceled
 	case CheckoutExpired:
 		cb = h.OnCheckoutExpired
 	case PaymentRefunded:
 		cb = h.OnPaymentRefunded
+	case RefundFailed:
+		cb = h.OnRefundFailed
 	case PaymentDisputed:
 		cb = h.OnPaymentDisputed
+	case DisputeClosed:
+		cb = h.OnDisputeClosed
+	case SubscriptionUpdated:
+		cb = h.OnSubscriptionUpdated
 	case SubscriptionCanceled:
 		cb = h.OnSubscriptionCanceled
 	case InvoiceCreated:
@@ -80,6 +89,14 @@ func (h Handlers) callback(kind Kind) Callback {
 	}
 	return cb
 }
+
+// maxBodyBytes bounds the body the webhook handler reads: 1 MiB. Stripe's
+// events are a few KB (a Checkout Session about 3 KB, an invoice with its
+// first 10 lines about 10 KB, the largest subscription invoices some tens of
+// KB), so this leaves a wide margin while bounding what one request can make
+// the server hold. A host wanting less wraps the handler in
+// http.MaxBytesHandler, which the handler answers the same way.
+const maxBodyBytes int64 = 1 << 20
 
 // storeTimeout bounds the event store's Complete and Release calls, which
 // run after the callback on a context that Stripe hanging up does not end.
@@ -104,7 +121,8 @@ const (
 // EventStore). It answers:
 //
 //   - 405, with an Allow header, to any method but POST;
-//   - 413 to a body over the limit (WithMaxBodyBytes);
+//   - 413 to a body over 1 MiB (wrap the handler in http.MaxBytesHandler
+//     for a smaller limit);
 //   - 400 to a request that fails verification or decoding, including a
 //     livemode or API-version mismatch (the log says how to fix those);
 //   - 200 when the callback succeeded, when no callback handles the kind,
@@ -135,7 +153,7 @@ func (wh *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	payload, err := readBody(w, r, g.opts.webhook.maxBodyBytes)
+	payload, err := readBody(w, r, maxBodyBytes)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -244,7 +262,7 @@ type panicError struct {
 func (e *panicError) Error() string { return fmt.Sprintf("callback panicked: %v", e.value) }
 
 // runCallback calls cb, turning a panic into a *panicError.
-func runCallback(ctx context.Context, cb Callback, o *Outcome) (err error) {
+func runCallback(ctx context.Context, cb func(context.Context, *Outcome) error, o *Outcome) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = &panicError{value: r, stack: debug.Stack()}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +24,7 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/b27de697/stripegateway"
+	"github.com/b27de697/stripegateway/internal/wire"
 	"github.com/b27de697/stripegateway/stripegatewaytest"
 )
 
@@ -85,7 +87,7 @@ type fixture struct {
 
 // newFixture builds a gateway. cb, if not nil, runs inside every callback
 // (after counting); without it callbacks succeed.
-func newFixture(t *testing.T, cb stripegateway.Callback, opts ...stripegateway.Option) (*fixture, http.Handler) {
+func newFixture(t *testing.T, cb func(context.Context, *stripegateway.Outcome) error, opts ...stripegateway.Option) (*fixture, http.Handler) {
 	t.Helper()
 	f := &fixture{clock: newClock(hNow), logs: &syncBuffer{}}
 	logger := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -126,7 +128,7 @@ func TestHandlerHostileInput(t *testing.T) {
 	live := paidEvent()
 	live.Livemode = true
 	otherVersion := paidEvent()
-	otherVersion.APIVersion = "2024-06-20"
+	otherVersion.APIVersion = "2099-01-01.future"
 	header := stripegatewaytest.SignatureHeader(valid, hSecret, stripegatewaytest.At(hNow))
 	sig := header[strings.Index(header, "v1=")+3:]
 	ts := fmt.Sprintf("t=%d", hNow.Unix())
@@ -189,7 +191,6 @@ func TestHandlerHostileInput(t *testing.T) {
 		{"API version mismatch", signed(otherVersion.MustJSON()), nil, 400, false},
 		{"body over the default limit", signed(big), nil, 413, false},
 		{"body over the limit, length unknown", chunked(big), nil, 413, false},
-		{"body over a configured limit", signed(valid), []stripegateway.Option{stripegateway.WithMaxBodyBytes(1024)}, 413, false},
 		{"non-JSON body", signed([]byte("amount=1999&currency=eur")), nil, 400, false},
 		{"JSON array", signed([]byte(`[` + string(valid) + `]`)), nil, 400, false},
 		{"JSON null", signed([]byte(`null`)), nil, 400, false},
@@ -225,12 +226,26 @@ func TestHandlerHostileInput(t *testing.T) {
 	}
 }
 
+// TestHandlerUnderMaxBytesHandler: a host that wants a smaller body limit
+// than 1 MiB wraps the handler in http.MaxBytesHandler, and a body over it
+// is answered 413 with no callback.
+func TestHandlerUnderMaxBytesHandler(t *testing.T) {
+	f, h := newFixture(t, nil)
+	valid := paidEvent().MustJSON()
+	require.Greater(t, len(valid), 1024)
+	rec := serve(http.MaxBytesHandler(h, 1024), stripegatewaytest.NewRequest(hPath, valid, hSecret, stripegatewaytest.At(hNow)))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, rec.Code)
+	assert.Equal(t, int32(0), f.calls.Load())
+	rec = serve(http.MaxBytesHandler(h, 64<<10), stripegatewaytest.NewRequest(hPath, valid, hSecret, stripegatewaytest.At(hNow)))
+	assert.Equal(t, http.StatusOK, rec.Code)
+}
+
 // TestHandlerMismatchLogsFix checks that a livemode or API-version mismatch
 // is logged as an error that says how to fix it.
 func TestHandlerMismatchLogsFix(t *testing.T) {
 	f, h := newFixture(t, nil)
 	ev := paidEvent()
-	ev.APIVersion = "2024-06-20"
+	ev.APIVersion = "2099-01-01.future"
 	rec := serve(h, stripegatewaytest.NewRequest(hPath, ev.MustJSON(), hSecret, stripegatewaytest.At(hNow)))
 	assert.Equal(t, http.StatusBadRequest, rec.Code)
 	logs := f.logs.String()
@@ -417,7 +432,7 @@ func TestHandlerCallbackContext(t *testing.T) {
 
 func TestHandlerCallbackSelection(t *testing.T) {
 	var which []string
-	on := func(name string) stripegateway.Callback {
+	on := func(name string) func(context.Context, *stripegateway.Outcome) error {
 		return func(context.Context, *stripegateway.Outcome) error { which = append(which, name); return nil }
 	}
 	store := new(stripegateway.MemoryEventStore)
@@ -579,6 +594,8 @@ func TestHandlerNoSecretsOrCardDataLeak(t *testing.T) {
 	logs := f.logs.String()
 	require.Contains(t, logs, "could not save order order-99", "the callback error is logged")
 	require.Contains(t, logs, "boom with")
+	// A panic's stack trace holds pointers, which may spell 4242 by chance.
+	logs = regexp.MustCompile(`stack="[^"]*"`).ReplaceAllString(logs, "")
 	forbidden := []string{
 		hSecret, hSecretPrev, "handlertestsigningsecret", "handlertestprevioussecret",
 		"sk_live_51Hlivesecretkeyvalue67890", "livesecretkeyvalue",
@@ -609,27 +626,40 @@ func TestHandlerResponses(t *testing.T) {
 
 // TestVerifyAndParseWithKit checks every builder of the test kit through
 // VerifyAndParse, in currencies of 0, 2 and 3 decimals.
+// TestVerifyAndParseWithKit: every event the test kit builds, at every API
+// version this package knows, in three currencies, gives its order, amount
+// and version.
 func TestVerifyAndParseWithKit(t *testing.T) {
 	g, err := stripegateway.New(handlerConfig(), stripegateway.WithClock(func() time.Time { return hNow }))
 	require.NoError(t, err)
-	for _, typ := range stripegateway.EventTypes() {
-		for _, c := range []struct{ amount, currency string }{{"19.99", "eur"}, {"5000", "jpy"}, {"12.34", "kwd"}} {
-			t.Run(string(typ)+"/"+c.currency, func(t *testing.T) {
-				ev := stripegatewaytest.NewEvent(typ, "order-1", decimal.RequireFromString(c.amount), c.currency)
-				p := ev.MustJSON()
-				o, err := g.VerifyAndParse(p, stripegatewaytest.SignatureHeader(p, hSecret, stripegatewaytest.At(hNow)))
-				require.NoError(t, err)
-				assert.Equal(t, typ, o.EventType)
-				assert.Equal(t, c.currency, o.Currency)
-				if typ == stripe.EventTypeChargeDisputeCreated {
-					assert.Empty(t, o.OrderID, "disputes carry no order ID")
-				} else {
-					assert.Equal(t, "order-1", o.OrderID)
-				}
-				if typ != stripe.EventTypeCustomerSubscriptionDeleted {
-					assert.Truef(t, decimal.RequireFromString(c.amount).Equal(o.Amount), "amount %s", o.Amount)
-				}
-			})
+	noOrder := map[stripe.EventType]bool{ // Stripe copies no metadata to these objects
+		stripe.EventTypeChargeDisputeCreated: true, stripe.EventTypeChargeDisputeClosed: true, stripe.EventTypeChargeRefundUpdated: true,
+	}
+	noAmount := map[stripe.EventType]bool{
+		stripe.EventTypeCustomerSubscriptionDeleted: true, stripe.EventTypeCustomerSubscriptionUpdated: true,
+	}
+	for _, v := range wire.APIVersions {
+		for _, typ := range stripegateway.EventTypes() {
+			for _, c := range []struct{ amount, currency string }{{"19.99", "eur"}, {"5000", "jpy"}, {"12.34", "kwd"}} {
+				t.Run(v.Name+"/"+string(typ)+"/"+c.currency, func(t *testing.T) {
+					ev := stripegatewaytest.NewEvent(typ, "order-1", decimal.RequireFromString(c.amount), c.currency, stripegatewaytest.WithAPIVersion(v.Name))
+					p := ev.MustJSON()
+					o, err := g.VerifyAndParse(p, stripegatewaytest.SignatureHeader(p, hSecret, stripegatewaytest.At(hNow)))
+					require.NoError(t, err)
+					assert.Equal(t, typ, o.EventType)
+					assert.Equal(t, v.Name, o.APIVersion)
+					assert.Equal(t, c.currency, o.Currency)
+					if noOrder[typ] {
+						assert.Empty(t, o.OrderID, "no order ID on a dispute or a refund")
+					} else {
+						assert.Equal(t, "order-1", o.OrderID)
+					}
+					if !noAmount[typ] {
+						assert.Truef(t, decimal.RequireFromString(c.amount).Equal(o.Amount), "amount %s", o.Amount)
+					}
+					assert.Equal(t, v.Name == "2023-10-16", o.RawObject == nil, "RawObject only away from 2023-10-16")
+				})
+			}
 		}
 	}
 }

@@ -95,7 +95,8 @@ func isKeyBody(s string, webhook bool) bool {
 // publishable key whole, since it is public by design.)
 //
 // Read the value itself with string(s). The zero value is the empty
-// credential.
+// credential. Secret has no String method: every fmt verb, %s and %v
+// included, goes through Format.
 type Secret string
 
 // redacted returns the redacted form of s.

@@ -33,13 +33,6 @@ const (
 	// from the gateway's clock, in either direction, when no
 	// WithWebhookTolerance is given. It is stripe-go's and Stripe's default.
 	defaultWebhookTolerance = 5 * time.Minute
-	// defaultMaxBodyBytes bounds the body the webhook handler reads when no
-	// WithMaxBodyBytes is given: 1 MiB. Stripe's events are a few KB (a
-	// Checkout Session about 3 KB, an invoice with its first 10 lines about
-	// 10 KB, the largest subscription invoices some tens of KB), so this
-	// leaves a wide margin while bounding what one request can make the
-	// server hold.
-	defaultMaxBodyBytes int64 = 1 << 20
 	// defaultEventLease is how long a delivery may hold an event's claim
 	// when no WithEventLease is given. A claim left by a crashed process is
 	// taken over by a redelivery after it. The callback's context ends at
@@ -61,11 +54,10 @@ type options struct {
 
 // webhookOptions holds the webhook settings of a Gateway.
 type webhookOptions struct {
-	tolerance    time.Duration
-	apiVersions  []string // accepted besides the versions of apiversions.go
-	maxBodyBytes int64
-	store        EventStore
-	lease        time.Duration
+	tolerance   time.Duration
+	apiVersions []string // accepted besides the versions of internal/wire
+	store       EventStore
+	lease       time.Duration
 }
 
 // checkoutOptions holds the checkout settings of a Gateway.
@@ -80,9 +72,8 @@ func defaultOptions() options {
 		maxRetries: defaultMaxNetworkRetries,
 		now:        time.Now,
 		webhook: webhookOptions{
-			tolerance:    defaultWebhookTolerance,
-			maxBodyBytes: defaultMaxBodyBytes,
-			lease:        defaultEventLease,
+			tolerance: defaultWebhookTolerance,
+			lease:     defaultEventLease,
 		},
 	}
 }
@@ -194,18 +185,6 @@ func WithAcceptedAPIVersions(versions ...string) Option {
 			}
 			o.webhook.apiVersions = append(o.webhook.apiVersions, v)
 		}
-	}
-}
-
-// WithMaxBodyBytes sets the largest webhook body the handler reads; a larger
-// one is answered 413. The default is 1 MiB; n must be at least 1024.
-func WithMaxBodyBytes(n int64) Option {
-	return func(o *options) {
-		if n < 1024 {
-			o.errs = append(o.errs, fmt.Errorf("WithMaxBodyBytes(%d): want at least 1024 bytes; Stripe's events are several KB", n))
-			return
-		}
-		o.webhook.maxBodyBytes = n
 	}
 }
 

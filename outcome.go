@@ -18,24 +18,30 @@ type Kind string
 
 // The kinds of Outcome. EventTypes lists the events that produce them:
 //
-//	PaymentSucceeded      checkout.session.completed (payment_status paid or
-//	                      no_payment_required), checkout.session.async_payment_succeeded,
-//	                      payment_intent.succeeded, invoice.payment_succeeded, invoice.paid
-//	PaymentPending        checkout.session.completed (payment_status unpaid),
-//	                      payment_intent.processing
-//	PaymentAuthorized     payment_intent.amount_capturable_updated, and
-//	                      checkout.session.completed of a session created for
-//	                      deferred capture
-//	PaymentFailed         checkout.session.async_payment_failed (final),
-//	                      payment_intent.payment_failed (not final),
-//	                      invoice.payment_failed (final unless Stripe retries)
-//	PaymentCanceled       payment_intent.canceled
-//	CheckoutExpired       checkout.session.expired
-//	PaymentRefunded       charge.refunded
-//	PaymentDisputed       charge.dispute.created
-//	SubscriptionCanceled  customer.subscription.deleted
-//	InvoiceCreated        invoice.created
-//	Unhandled             any other event
+//	PaymentSucceeded       checkout.session.completed (payment_status paid or
+//	                       no_payment_required), checkout.session.async_payment_succeeded,
+//	                       payment_intent.succeeded, invoice.payment_succeeded, invoice.paid
+//	PaymentPending         checkout.session.completed (payment_status unpaid),
+//	                       payment_intent.processing
+//	PaymentAuthorized      payment_intent.amount_capturable_updated, and
+//	                       checkout.session.completed of a session created for
+//	                       deferred capture
+//	PaymentFailed          checkout.session.async_payment_failed (final),
+//	                       payment_intent.payment_failed (not final),
+//	                       invoice.payment_failed (final unless Stripe retries,
+//	                       never final for a renewal)
+//	PaymentActionRequired  invoice.payment_action_required
+//	PaymentCanceled        payment_intent.canceled
+//	CheckoutExpired        checkout.session.expired
+//	PaymentRefunded        charge.refunded
+//	RefundFailed           charge.refund.updated of a failed or canceled refund
+//	PaymentDisputed        charge.dispute.created
+//	DisputeClosed          charge.dispute.closed
+//	SubscriptionUpdated    customer.subscription.updated
+//	SubscriptionCanceled   customer.subscription.deleted
+//	InvoiceCreated         invoice.created
+//	Unhandled              any other event, and a completed setup-mode
+//	                       session (a card saved, no money moved)
 //
 // One payment is reported by more than one event: a Checkout payment gives
 // checkout.session.completed and payment_intent.succeeded (and, for a
@@ -44,11 +50,16 @@ type Kind string
 // keyed by OrderID (and PaymentIntentID or InvoiceID), and never move an
 // order backwards: a PaymentPending arriving after a PaymentSucceeded for the
 // same order is stale, not news.
+//
+// A subscription's renewals come as invoice outcomes of the same kinds with
+// Renewal set: each is news for the subscription, not for the order that
+// started it (see Outcome.Renewal).
 const (
 	// PaymentSucceeded: the money is captured (or nothing was due). Fulfil
-	// the order. One payment is reported by more than one event
+	// the order, or, when Renewal is set, extend the subscription to
+	// PeriodEnd. One payment is reported by more than one event
 	// (checkout.session.completed and payment_intent.succeeded): handle it
-	// idempotently, keyed by OrderID.
+	// idempotently, keyed by OrderID (by InvoiceID for a renewal).
 	PaymentSucceeded Kind = "payment_succeeded"
 	// PaymentPending: the customer completed checkout but the money has not
 	// arrived yet (a delayed payment method, or a payment still processing).
@@ -60,6 +71,10 @@ const (
 	// PaymentFailed: an attempt failed. Outcome.Final says whether the order
 	// can still be paid (another card, or an automatic retry by Stripe).
 	PaymentFailed Kind = "payment_failed"
+	// PaymentActionRequired: a subscription invoice needs the customer, for
+	// example to pass 3-D Secure. Send them to HostedInvoiceURL; Stripe
+	// retries or fails the invoice if they do not act.
+	PaymentActionRequired Kind = "payment_action_required"
 	// PaymentCanceled: the PaymentIntent was canceled; no money moves.
 	PaymentCanceled Kind = "payment_canceled"
 	// CheckoutExpired: the Checkout Session expired unpaid.
@@ -67,8 +82,20 @@ const (
 	// PaymentRefunded: money was refunded, fully or partly; Amount is the
 	// refunded amount so far.
 	PaymentRefunded Kind = "payment_refunded"
+	// RefundFailed: a refund failed or was canceled, so the customer has not
+	// been paid back: Amount is the refund's amount, FailureReason Stripe's
+	// reason. Refund them another way, or try again.
+	RefundFailed Kind = "refund_failed"
 	// PaymentDisputed: the customer's bank opened a dispute (chargeback).
 	PaymentDisputed Kind = "payment_disputed"
+	// DisputeClosed: a dispute ended. DisputeStatus says how: "won" (the
+	// money comes back), "lost" (it is gone), "warning_closed" (an inquiry
+	// closed without a chargeback), ...
+	DisputeClosed Kind = "dispute_closed"
+	// SubscriptionUpdated: a subscription changed: SubscriptionStatus
+	// (active, past_due, unpaid, canceled, incomplete, incomplete_expired,
+	// trialing, paused), CancelAtPeriodEnd and PeriodEnd say how it stands.
+	SubscriptionUpdated Kind = "subscription_updated"
 	// SubscriptionCanceled: a subscription ended.
 	SubscriptionCanceled Kind = "subscription_canceled"
 	// InvoiceCreated: a subscription invoice was drafted.
@@ -79,7 +106,8 @@ const (
 )
 
 // Outcome is what one webhook event, or one ConfirmCheckout, means for an
-// order. Fields that the event does not carry are left zero.
+// order. Fields that the event does not carry are left zero. An Outcome is
+// read from where the event's API version puts each field (see APIVersion).
 type Outcome struct {
 	// Kind says what happened.
 	Kind Kind
@@ -90,6 +118,12 @@ type Outcome struct {
 	// EventType is the Stripe event's type, e.g. "checkout.session.completed";
 	// empty for ConfirmCheckout.
 	EventType stripe.EventType
+	// APIVersion is the event's api_version, the version its object was
+	// rendered with: one of the versions this package knows (2023-10-16
+	// through 2026-08-26.dahlia), or one accepted with
+	// WithAcceptedAPIVersions. Empty for ConfirmCheckout, whose session is
+	// read at stripe-go's version, 2023-10-16.
+	APIVersion string
 	// Created is when Stripe created the event (or the session, for
 	// ConfirmCheckout). Use it to ignore events older than the order's state.
 	Created time.Time
@@ -97,7 +131,10 @@ type Outcome struct {
 	Livemode bool
 
 	// OrderID is the host's order reference, from client_reference_id or the
-	// order_id metadata written by CreateCheckout; empty if neither is there.
+	// order_id metadata written by CreateCheckout; empty if neither is there,
+	// or if a session's client_reference_id and order_id metadata name
+	// different orders (the payment is then attributed to neither, and a
+	// warning is logged).
 	OrderID string
 
 	// IDs of the Stripe objects involved, where the event has them.
@@ -107,14 +144,18 @@ type Outcome struct {
 	InvoiceID       string
 	SubscriptionID  string
 	CustomerID      string
+	// RefundID is the refund's ID (re_…) of a RefundFailed outcome.
+	RefundID string
 
 	// Amount is in the currency's major unit, converted exactly with the
 	// same currency rules as checkout (500 JPY is 500, 12340 KWD minor units
 	// are 12.34): the amount paid (PaymentSucceeded), due (PaymentPending,
-	// InvoiceCreated), authorized, failed, canceled, expired, refunded so
-	// far (PaymentRefunded) or disputed. Zero for SubscriptionCanceled and
+	// InvoiceCreated, PaymentActionRequired), authorized, failed, canceled,
+	// expired, refunded so far (PaymentRefunded), of the failed refund
+	// (RefundFailed) or disputed. Zero for subscription outcomes and
 	// Unhandled, and for a currency this package does not know (AmountMinor
-	// still holds Stripe's value then).
+	// still holds Stripe's value then). Never negative: an event with a
+	// negative amount is refused with ErrInvalidPayload.
 	Amount decimal.Decimal
 	// RefundAmount is set on PaymentRefunded: the amount refunded by this
 	// event, i.e. Amount (refunded so far) less what had been refunded
@@ -128,7 +169,8 @@ type Outcome struct {
 
 	// Final is set on PaymentFailed when the order can no longer be paid
 	// through this attempt. A declined card in Checkout is not final (the
-	// customer may try another card), nor is an invoice Stripe will retry.
+	// customer may try another card), nor is an invoice Stripe will retry,
+	// nor a renewal's failure (see Renewal).
 	Final bool
 	// FailureCode and DeclineCode are Stripe's codes for a failure, e.g.
 	// "card_declined" and "insufficient_funds", where the event has them.
@@ -140,23 +182,71 @@ type Outcome struct {
 	// hidden for declines Stripe says not to reveal, such as a stolen card),
 	// or a generic sentence.
 	FailureMessage string
+	// FailureReason is Stripe's reason for a RefundFailed, e.g.
+	// "expired_or_canceled_card" or "insufficient_funds".
+	FailureReason string
 	// NextPaymentAttempt is when Stripe retries a failed invoice; zero if not.
 	NextPaymentAttempt time.Time
 
-	// The typed stripe-go object of the event, exactly one of which is set
-	// (none for Unhandled). Expandable fields hold only their ID, as Stripe
-	// sends them in events.
+	// BillingReason is an invoice outcome's billing_reason as Stripe sends
+	// it: "subscription_create" for a subscription's first invoice,
+	// "subscription_cycle", "subscription_update" or
+	// "subscription_threshold" for later ones, "manual", ...
+	BillingReason string
+	// Renewal is set on invoice outcomes of every invoice after a
+	// subscription's first (BillingReason subscription_cycle,
+	// subscription_update or subscription_threshold). A renewal is news for
+	// the subscription, not for the order that started it: on
+	// PaymentSucceeded, extend the customer's access to PeriodEnd (keyed by
+	// SubscriptionID, deduplicated by InvoiceID); on PaymentFailed it is
+	// never Final for the order, even on Stripe's last retry: the
+	// subscription then moves to past_due, unpaid or canceled, as the
+	// account's retry settings say, and SubscriptionUpdated or
+	// SubscriptionCanceled reports that.
+	Renewal bool
+	// PeriodStart and PeriodEnd are the service period an invoice pays for
+	// (from its subscription lines), or a subscription's current period
+	// (SubscriptionUpdated, SubscriptionCanceled: PeriodEnd only).
+	PeriodStart time.Time
+	PeriodEnd   time.Time
+	// HostedInvoiceURL is the invoice's page on Stripe, where the customer
+	// can pay it or complete 3-D Secure (PaymentActionRequired, and every
+	// invoice outcome that has one).
+	HostedInvoiceURL string
+
+	// SubscriptionStatus is the subscription's status on SubscriptionUpdated
+	// and SubscriptionCanceled: active, past_due, unpaid, canceled,
+	// incomplete, incomplete_expired, trialing or paused.
+	SubscriptionStatus string
+	// CancelAtPeriodEnd is set when the subscription ends at PeriodEnd.
+	CancelAtPeriodEnd bool
+
+	// DisputeStatus is the dispute's status on PaymentDisputed and
+	// DisputeClosed: won, lost, warning_closed, needs_response, ...
+	DisputeStatus string
+
+	// The typed stripe-go v76 object of the event, at most one of which is
+	// set: only for events rendered at API version 2023-10-16, stripe-go
+	// v76's, which is the only version they decode faithfully into. At
+	// every other version they are nil and RawObject holds the object.
+	// Expandable fields hold only their ID, as Stripe sends them in events.
 	CheckoutSession *stripe.CheckoutSession
 	PaymentIntent   *stripe.PaymentIntent
 	Charge          *stripe.Charge
 	Invoice         *stripe.Invoice
 	Subscription    *stripe.Subscription
 	Dispute         *stripe.Dispute
+	Refund          *stripe.Refund
 
 	// RawObject is the event's data.object as sent, for Unhandled events
-	// only: decode it into the stripe-go type of the event. It shares memory
-	// with the payload given to VerifyAndParse.
+	// and for every event not rendered at API version 2023-10-16: decode it
+	// into the type your own stripe-go (or other library) has for the
+	// event's API version.
 	RawObject json.RawMessage
+
+	// orderConflict names the two order IDs of a session that disagree, for
+	// the gateway to log.
+	orderConflict [2]string
 }
 
 // Messages for PaymentFailed.FailureMessage when Stripe's is not to be shown.
@@ -205,6 +295,7 @@ func (o *Outcome) setAmount(minor int64) {
 func (o *Outcome) setEvent(h *eventHead) {
 	o.EventID = h.ID
 	o.EventType = h.Type
+	o.APIVersion = h.APIVersion
 	o.Created = time.Unix(h.Created, 0).UTC()
 	o.Livemode = h.Livemode
 }
@@ -212,304 +303,4 @@ func (o *Outcome) setEvent(h *eventHead) {
 // orderIDFrom returns the order ID stored in metadata, or "".
 func orderIDFrom(metadata map[string]string) string {
 	return metadata[wire.MetadataOrderID]
-}
-
-// outcomeFromCheckoutSession maps a Checkout Session to its Outcome. It is
-// shared by the webhook path (checkout.session.* events) and ConfirmCheckout.
-// It fills everything but the event fields.
-func outcomeFromCheckoutSession(s *stripe.CheckoutSession) *Outcome {
-	o := &Outcome{
-		Kind:            PaymentPending,
-		Created:         time.Unix(s.Created, 0).UTC(),
-		Livemode:        s.Livemode,
-		OrderID:         s.ClientReferenceID,
-		SessionID:       s.ID,
-		Currency:        string(s.Currency),
-		CheckoutSession: s,
-	}
-	if o.OrderID == "" {
-		o.OrderID = s.Metadata[wire.MetadataOrderID]
-	}
-	if s.PaymentIntent != nil {
-		o.PaymentIntentID = s.PaymentIntent.ID
-		if s.PaymentIntent.LatestCharge != nil {
-			o.ChargeID = s.PaymentIntent.LatestCharge.ID
-		}
-	}
-	if s.Invoice != nil {
-		o.InvoiceID = s.Invoice.ID
-	}
-	if s.Subscription != nil {
-		o.SubscriptionID = s.Subscription.ID
-	}
-	if s.Customer != nil {
-		o.CustomerID = s.Customer.ID
-	}
-	o.setAmount(s.AmountTotal)
-
-	o.Kind = checkoutSessionKind(s, false)
-	return o
-}
-
-// checkoutSessionKind says what a Checkout Session means for its order.
-// completed is set for a checkout.session.completed event, which reports the
-// completion whatever the copy's status field says.
-//
-// An authorization is detected before payment_status: an expanded
-// PaymentIntent that requires capture (ConfirmCheckout), or a session marked
-// by CreateCheckout for deferred capture (events, which carry the
-// PaymentIntent as an ID only). A completed deferred-capture session is an
-// authorization, never a payment: nothing can have been captured yet.
-func checkoutSessionKind(s *stripe.CheckoutSession, completed bool) Kind {
-	switch {
-	case s.Status == stripe.CheckoutSessionStatusExpired:
-		return CheckoutExpired
-	case !completed && s.Status != stripe.CheckoutSessionStatusComplete:
-		return PaymentPending // still open: the customer has not finished paying
-	}
-	if pi := s.PaymentIntent; pi != nil && pi.Status != "" {
-		switch pi.Status {
-		case stripe.PaymentIntentStatusRequiresCapture:
-			return PaymentAuthorized
-		case stripe.PaymentIntentStatusSucceeded:
-			return PaymentSucceeded
-		}
-	} else if s.Metadata[wire.MetadataCaptureMethod] == "manual" {
-		return PaymentAuthorized
-	}
-	switch s.PaymentStatus {
-	case stripe.CheckoutSessionPaymentStatusPaid, stripe.CheckoutSessionPaymentStatusNoPaymentRequired:
-		return PaymentSucceeded
-	}
-	return PaymentPending
-}
-
-// outcomeFromCheckoutEvent maps a checkout.session.* event.
-func outcomeFromCheckoutEvent(typ stripe.EventType, s *stripe.CheckoutSession) *Outcome {
-	o := outcomeFromCheckoutSession(s)
-	switch typ {
-	case stripe.EventTypeCheckoutSessionCompleted:
-		o.Kind = checkoutSessionKind(s, true)
-	case stripe.EventTypeCheckoutSessionAsyncPaymentSucceeded:
-		o.Kind = PaymentSucceeded
-	case stripe.EventTypeCheckoutSessionAsyncPaymentFailed:
-		// The session is complete and its delayed payment failed: this
-		// session can no longer be paid. The customer needs a new checkout.
-		o.Kind = PaymentFailed
-		o.Final = true
-		o.FailureMessage = genericFailureMessage
-	case stripe.EventTypeCheckoutSessionExpired:
-		o.Kind = CheckoutExpired
-	}
-	return o
-}
-
-// outcomeFromPaymentIntent maps a payment_intent.* event.
-func outcomeFromPaymentIntent(typ stripe.EventType, pi *stripe.PaymentIntent) *Outcome {
-	o := &Outcome{
-		Created:         time.Unix(pi.Created, 0).UTC(),
-		Livemode:        pi.Livemode,
-		OrderID:         orderIDFrom(pi.Metadata),
-		PaymentIntentID: pi.ID,
-		Currency:        string(pi.Currency),
-		PaymentIntent:   pi,
-	}
-	if pi.LatestCharge != nil {
-		o.ChargeID = pi.LatestCharge.ID
-	}
-	if pi.Invoice != nil {
-		o.InvoiceID = pi.Invoice.ID
-	}
-	if pi.Customer != nil {
-		o.CustomerID = pi.Customer.ID
-	}
-	amount := pi.Amount
-	switch typ {
-	case stripe.EventTypePaymentIntentSucceeded:
-		o.Kind = PaymentSucceeded
-		if pi.AmountReceived > 0 {
-			amount = pi.AmountReceived
-		}
-	case stripe.EventTypePaymentIntentProcessing:
-		o.Kind = PaymentPending
-	case stripe.EventTypePaymentIntentAmountCapturableUpdated:
-		o.Kind = PaymentAuthorized
-		if pi.AmountCapturable > 0 {
-			amount = pi.AmountCapturable
-		}
-	case stripe.EventTypePaymentIntentPaymentFailed:
-		// The PaymentIntent goes back to requires_payment_method and can
-		// still be paid with another payment method (in Checkout, the
-		// session stays open for that). It ends with payment_intent.canceled
-		// or checkout.session.expired, never with this event.
-		o.Kind = PaymentFailed
-		o.Final = false
-		o.FailureMessage = genericFailureMessage
-		if e := pi.LastPaymentError; e != nil {
-			o.FailureCode = string(e.Code)
-			o.DeclineCode = string(e.DeclineCode)
-			o.FailureMessage = customerFailureMessage(e)
-		}
-	case stripe.EventTypePaymentIntentCanceled:
-		o.Kind = PaymentCanceled
-	}
-	o.setAmount(amount)
-	return o
-}
-
-// customerFailureMessage returns a message about a payment error that is
-// safe to show the customer. Stripe writes card errors' messages for
-// customers ("Your card has insufficient funds."); other errors' messages
-// are for developers.
-func customerFailureMessage(e *stripe.Error) string {
-	switch {
-	case e.Type != stripe.ErrorTypeCard:
-		return genericFailureMessage
-	case hiddenDeclineCodes[e.DeclineCode]:
-		return genericDeclineMessage
-	case e.Msg == "":
-		return genericDeclineMessage
-	}
-	return e.Msg
-}
-
-// outcomeFromInvoice maps an invoice.* event.
-func outcomeFromInvoice(typ stripe.EventType, in *stripe.Invoice) *Outcome {
-	o := &Outcome{
-		Created:   time.Unix(in.Created, 0).UTC(),
-		Livemode:  in.Livemode,
-		OrderID:   invoiceOrderID(in),
-		InvoiceID: in.ID,
-		Currency:  string(in.Currency),
-		Invoice:   in,
-	}
-	if in.Subscription != nil {
-		o.SubscriptionID = in.Subscription.ID
-	}
-	if in.Customer != nil {
-		o.CustomerID = in.Customer.ID
-	}
-	if in.PaymentIntent != nil {
-		o.PaymentIntentID = in.PaymentIntent.ID
-	}
-	if in.Charge != nil {
-		o.ChargeID = in.Charge.ID
-	}
-	amount := in.AmountDue
-	switch typ {
-	case stripe.EventTypeInvoicePaymentSucceeded, stripe.EventTypeInvoicePaid:
-		o.Kind = PaymentSucceeded
-		amount = in.AmountPaid
-	case stripe.EventTypeInvoicePaymentFailed:
-		o.Kind = PaymentFailed
-		amount = in.AmountRemaining
-		if amount == 0 {
-			amount = in.AmountDue
-		}
-		o.FailureMessage = genericFailureMessage
-		if in.NextPaymentAttempt > 0 {
-			// Stripe retries the payment (Smart Retries or the retry
-			// schedule): the subscription is still payable.
-			o.NextPaymentAttempt = time.Unix(in.NextPaymentAttempt, 0).UTC()
-		} else {
-			o.Final = true
-		}
-	case stripe.EventTypeInvoiceCreated:
-		o.Kind = InvoiceCreated
-	}
-	o.setAmount(amount)
-	return o
-}
-
-// invoiceOrderID finds the order ID of an invoice: on the invoice itself, in
-// the snapshot of its subscription's metadata (subscription_details, where a
-// subscription created by CreateCheckout keeps it), or on a subscription
-// line, whose metadata is the subscription's.
-func invoiceOrderID(in *stripe.Invoice) string {
-	if id := orderIDFrom(in.Metadata); id != "" {
-		return id
-	}
-	if in.SubscriptionDetails != nil {
-		if id := orderIDFrom(in.SubscriptionDetails.Metadata); id != "" {
-			return id
-		}
-	}
-	if in.Lines != nil {
-		for _, l := range in.Lines.Data {
-			if l == nil {
-				continue
-			}
-			if id := orderIDFrom(l.Metadata); id != "" {
-				return id
-			}
-		}
-	}
-	return ""
-}
-
-// outcomeFromCharge maps charge.refunded. Amount is the amount refunded so
-// far; Charge.Refunded says whether that is all of it.
-func outcomeFromCharge(_ stripe.EventType, ch *stripe.Charge) *Outcome {
-	o := &Outcome{
-		Kind:     PaymentRefunded,
-		Created:  time.Unix(ch.Created, 0).UTC(),
-		Livemode: ch.Livemode,
-		OrderID:  orderIDFrom(ch.Metadata),
-		ChargeID: ch.ID,
-		Currency: string(ch.Currency),
-		Charge:   ch,
-	}
-	if ch.PaymentIntent != nil {
-		o.PaymentIntentID = ch.PaymentIntent.ID
-	}
-	if ch.Invoice != nil {
-		o.InvoiceID = ch.Invoice.ID
-	}
-	if ch.Customer != nil {
-		o.CustomerID = ch.Customer.ID
-	}
-	o.setAmount(ch.AmountRefunded)
-	return o
-}
-
-// outcomeFromDispute maps charge.dispute.created. A dispute carries no order
-// ID unless its metadata has one: find the order by PaymentIntentID or
-// ChargeID.
-func outcomeFromDispute(_ stripe.EventType, d *stripe.Dispute) *Outcome {
-	o := &Outcome{
-		Kind:     PaymentDisputed,
-		Created:  time.Unix(d.Created, 0).UTC(),
-		Livemode: d.Livemode,
-		OrderID:  orderIDFrom(d.Metadata),
-		Currency: string(d.Currency),
-		Dispute:  d,
-	}
-	if d.Charge != nil {
-		o.ChargeID = d.Charge.ID
-	}
-	if d.PaymentIntent != nil {
-		o.PaymentIntentID = d.PaymentIntent.ID
-	}
-	o.setAmount(d.Amount)
-	return o
-}
-
-// outcomeFromSubscription maps customer.subscription.deleted.
-func outcomeFromSubscription(_ stripe.EventType, sub *stripe.Subscription) *Outcome {
-	o := &Outcome{
-		Kind:           SubscriptionCanceled,
-		Created:        time.Unix(sub.Created, 0).UTC(),
-		Livemode:       sub.Livemode,
-		OrderID:        orderIDFrom(sub.Metadata),
-		SubscriptionID: sub.ID,
-		Currency:       string(sub.Currency),
-		Subscription:   sub,
-	}
-	if sub.Customer != nil {
-		o.CustomerID = sub.Customer.ID
-	}
-	if sub.LatestInvoice != nil {
-		o.InvoiceID = sub.LatestInvoice.ID
-	}
-	return o
 }

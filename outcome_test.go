@@ -1,6 +1,7 @@
 package stripegateway
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -38,11 +39,11 @@ func TestOutcomeFromCheckoutSession(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := tt.session
-			o := outcomeFromCheckoutSession(&s)
+			o := outcomeOfSession(viewCheckoutSession(&s))
 			assert.Equal(t, tt.wantKind, o.Kind)
 			assert.Equal(t, tt.wantOrder, o.OrderID)
 			assert.True(t, decimal.RequireFromString(tt.wantAmount).Equal(o.Amount), "amount %s", o.Amount)
-			assert.Same(t, &s, o.CheckoutSession)
+			assert.Equal(t, s.ID, o.SessionID)
 		})
 	}
 }
@@ -124,5 +125,71 @@ func TestRefundAmountOfThisEvent(t *testing.T) {
 			assert.True(t, decimal.RequireFromString(tt.wantTotal).Equal(o.Amount), "Amount %s", o.Amount)
 			assert.True(t, decimal.RequireFromString(tt.wantNow).Equal(o.RefundAmount), "RefundAmount %s", o.RefundAmount)
 		})
+	}
+}
+
+// TestNegativeAmountsAreRefused: a signed event with a negative amount is
+// ErrInvalidPayload, at 2023-10-16 and at a newer version alike, whichever
+// amount field carries it.
+func TestNegativeAmountsAreRefused(t *testing.T) {
+	t.Parallel()
+	g := newWebhookGateway(t)
+	tests := []struct{ file, field string }{
+		{"checkout.session.completed", `"amount_total": 4999`},
+		{"payment_intent.succeeded.kwd", `"amount_received": 12340`},
+		{"invoice.paid", `"amount_paid": 2900`},
+		{"charge.refunded", `"amount_refunded": 4999`},
+		{"charge.dispute.created", `"amount": 10000`},
+		{"charge.refund.updated", `"amount": 4999`},
+	}
+	for _, tc := range tests {
+		for _, version := range []string{"2023-10-16", "2025-08-27.basil"} {
+			t.Run(tc.file+"/"+version, func(t *testing.T) {
+				p := readFixture(t, tc.file)
+				require.Contains(t, string(p), tc.field)
+				neg := strings.Replace(tc.field, ": ", ": -", 1)
+				p = bytes.Replace(p, []byte(tc.field), []byte(neg), 1)
+				p = bytes.Replace(p, []byte(`"api_version": "2023-10-16"`), []byte(`"api_version": "`+version+`"`), 1)
+				o, err := g.VerifyAndParse(p, sign(p, testWHSEC, testNow))
+				require.ErrorIs(t, err, ErrInvalidPayload, "outcome: %+v", o)
+				assert.Contains(t, err.Error(), "negative")
+			})
+		}
+	}
+}
+
+// TestSessionOrderConflict: when a session's client_reference_id and its
+// order_id metadata name different orders, the payment is attributed to
+// neither, and a warning names both; ConfirmCheckout refuses the session.
+func TestSessionOrderConflict(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	g := newWebhookGateway(t, WithLogger(newTestLogger(&logs)))
+	for _, version := range []string{"2023-10-16", "2026-08-26.dahlia"} {
+		p := readFixture(t, "checkout.session.completed.order_conflict")
+		p = bytes.Replace(p, []byte(`"api_version": "2023-10-16"`), []byte(`"api_version": "`+version+`"`), 1)
+		o, err := g.VerifyAndParse(p, sign(p, testWHSEC, testNow))
+		require.NoError(t, err)
+		assert.Equal(t, PaymentSucceeded, o.Kind)
+		assert.Empty(t, o.OrderID, version)
+		assert.Contains(t, logs.String(), "level=WARN")
+		assert.Contains(t, logs.String(), "order-9999")
+		assert.Contains(t, logs.String(), "order-1001")
+	}
+}
+
+// TestSetupSessionIsNoPayment: a completed setup-mode session saves a card
+// and moves no money: it is never reported as a payment, at any version.
+func TestSetupSessionIsNoPayment(t *testing.T) {
+	t.Parallel()
+	g := newWebhookGateway(t)
+	for _, version := range []string{"2023-10-16", "2025-03-31.basil", "2026-08-26.dahlia"} {
+		p := readFixture(t, "checkout.session.completed.setup")
+		p = bytes.Replace(p, []byte(`"api_version": "2023-10-16"`), []byte(`"api_version": "`+version+`"`), 1)
+		o, err := g.VerifyAndParse(p, sign(p, testWHSEC, testNow))
+		require.NoError(t, err)
+		assert.Equal(t, Unhandled, o.Kind, version)
+		assert.Equal(t, "order-1011", o.OrderID)
+		assert.True(t, o.Amount.IsZero())
 	}
 }

@@ -3,12 +3,15 @@ package stripegateway
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/webhook"
+
+	"github.com/b27de697/stripegateway/internal/wire"
 )
 
 // This file verifies Stripe's webhook requests: VerifyAndParse checks the
@@ -21,21 +24,14 @@ import (
 // event-to-Outcome mapping in outcome.go.
 
 // acceptsAPIVersion reports whether events rendered with version v are
-// decoded.
+// decoded: every version this package knows, and those accepted with
+// WithAcceptedAPIVersions.
 func (w webhookOptions) acceptsAPIVersion(v string) bool {
-	if v == stripe.APIVersion {
+	if _, ok := wire.ShapeOf(v); ok {
 		return true
 	}
-	for _, a := range w.apiVersions {
-		if v == a {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(w.apiVersions, v)
 }
-
-// ---------------------------------------------------------------------------
-// VerifyAndParse
 
 // VerifyAndParse verifies a webhook request and decodes its event into an
 // Outcome. payload must be the raw request body, byte for byte as received,

@@ -7,7 +7,8 @@ import (
 )
 
 // This file builds the objects of one payment: the Checkout Session, the
-// PaymentIntent with its card payment method, the Charge and the Dispute.
+// PaymentIntent with its card payment method, the Charge, the Refund and
+// the Dispute.
 
 func (b *builder) checkoutSession() map[string]any {
 	e := b.e
@@ -15,6 +16,7 @@ func (b *builder) checkoutSession() map[string]any {
 	status := "complete"
 	paymentStatus := "paid"
 	var pi any = b.paymentIntentID()
+	var amount, currency any = b.amount, e.Currency
 	metadata := b.metadata()
 	var customerDetails any = map[string]any{
 		"address": map[string]any{
@@ -45,12 +47,17 @@ func (b *builder) checkoutSession() map[string]any {
 	if paymentStatus == "no_payment_required" {
 		pi = nil
 	}
-	return map[string]any{
+	if e.Mode == "setup" {
+		// A setup session saves a payment method: no amount, no currency,
+		// nothing to pay, a SetupIntent instead of a PaymentIntent.
+		pi, paymentStatus, amount, currency = nil, "no_payment_required", nil, nil
+	}
+	s := map[string]any{
 		"id": id, "object": "checkout.session",
 		"after_expiration":           nil,
 		"allow_promotion_codes":      nil,
-		"amount_subtotal":            b.amount,
-		"amount_total":               b.amount,
+		"amount_subtotal":            amount,
+		"amount_total":               amount,
 		"automatic_tax":              map[string]any{"enabled": false, "status": nil},
 		"billing_address_collection": nil,
 		"cancel_url":                 "https://shop.example/checkout/cancel",
@@ -59,7 +66,7 @@ func (b *builder) checkoutSession() map[string]any {
 		"consent":                    nil,
 		"consent_collection":         nil,
 		"created":                    b.created - 300,
-		"currency":                   e.Currency,
+		"currency":                   currency,
 		"currency_conversion":        nil,
 		"custom_fields":              []any{},
 		"custom_text": map[string]any{
@@ -104,6 +111,36 @@ func (b *builder) checkoutSession() map[string]any {
 		"ui_mode":                              "hosted",
 		"url":                                  nil,
 	}
+	switch e.Mode {
+	case "setup":
+		s["mode"] = "setup"
+		s["setup_intent"] = b.setupIntentID()
+		s["invoice_creation"] = nil
+		s["total_details"] = nil
+	case "subscription":
+		// Checkout creates the customer, the subscription and its first
+		// invoice, which has the PaymentIntent.
+		s["mode"] = "subscription"
+		s["payment_intent"] = nil
+		s["invoice_creation"] = nil
+		s["customer_creation"] = "always"
+		s["payment_method_collection"] = "always"
+		if status == "complete" {
+			s["customer"] = b.customerID()
+			s["invoice"] = b.invoiceID()
+			s["subscription"] = b.subscriptionID()
+		}
+	}
+	if b.basil {
+		// 2025-03-31.basil moved shipping_details under
+		// collected_information.
+		delete(s, "shipping_details")
+		s["collected_information"] = nil
+	}
+	if b.dahlia {
+		s["ui_mode"] = "hosted_page" // "hosted" before 2026-03-25.dahlia
+	}
+	return s
 }
 
 func (b *builder) card() map[string]any {
@@ -223,6 +260,9 @@ func (b *builder) paymentIntent() map[string]any {
 		pi["latest_charge"] = nil
 		pi["payment_method"] = nil
 	}
+	if b.basil {
+		delete(pi, "invoice") // removed by 2025-03-31.basil
+	}
 	return pi
 }
 
@@ -257,7 +297,7 @@ func (b *builder) charge() map[string]any {
 		"reason": "requested_by_customer", "receipt_number": nil, "source_transfer_reversal": nil,
 		"status": "succeeded", "transfer_reversal": nil,
 	}
-	return map[string]any{
+	ch := map[string]any{
 		"id": id, "object": "charge",
 		"amount":                          b.amount,
 		"amount_captured":                 b.amount,
@@ -301,10 +341,58 @@ func (b *builder) charge() map[string]any {
 		"transfer_data":                   nil,
 		"transfer_group":                  nil,
 	}
+	if b.basil {
+		delete(ch, "invoice") // removed by 2025-03-31.basil
+	}
+	return ch
+}
+
+// refund is the refund of charge.refund.updated: by default one that
+// failed because the card was canceled, after Stripe had accepted it.
+func (b *builder) refund() map[string]any {
+	e := b.e
+	status := e.RefundStatus
+	if status == "" {
+		status = "failed"
+	}
+	r := map[string]any{
+		"id": b.refundID(), "object": "refund",
+		"amount":                   b.amount,
+		"balance_transaction":      "txn_3" + b.suffix,
+		"charge":                   b.chargeID(),
+		"created":                  b.created - 3600,
+		"currency":                 e.Currency,
+		"destination_details":      map[string]any{"card": map[string]any{"type": "refund"}, "type": "card"},
+		"metadata":                 map[string]any{},
+		"payment_intent":           b.paymentIntentID(),
+		"reason":                   "requested_by_customer",
+		"receipt_number":           nil,
+		"source_transfer_reversal": nil,
+		"status":                   status,
+		"transfer_reversal":        nil,
+	}
+	if status == "failed" || status == "canceled" {
+		reason := e.FailureReason
+		if reason == "" {
+			reason = "expired_or_canceled_card"
+		}
+		r["failure_reason"] = reason
+		// The money came back to the balance.
+		r["failure_balance_transaction"] = "txn_3" + derivedID(b.suffix, 24)
+	}
+	return r
 }
 
 func (b *builder) dispute() map[string]any {
 	e := b.e
+	status, hasEvidence, submissions, refundable, dueBy := "needs_response", false, 0, true, b.created+7*86400
+	if e.Type == stripe.EventTypeChargeDisputeClosed {
+		// Evidence was sent before the deadline; the bank decided.
+		status, hasEvidence, submissions, refundable, dueBy = "lost", true, 1, false, b.created-30*86400
+	}
+	if e.DisputeStatus != "" {
+		status = e.DisputeStatus
+	}
 	return map[string]any{
 		"id": "dp_1" + b.suffix, "object": "dispute",
 		"amount":               b.amount,
@@ -314,14 +402,14 @@ func (b *builder) dispute() map[string]any {
 		"currency":             e.Currency,
 		"evidence":             map[string]any{"customer_email_address": nil, "customer_name": nil, "product_description": nil, "uncategorized_text": nil},
 		"evidence_details": map[string]any{
-			"due_by": b.created + 7*86400, "has_evidence": false, "past_due": false, "submission_count": 0,
+			"due_by": dueBy, "has_evidence": hasEvidence, "past_due": false, "submission_count": submissions,
 		},
-		"is_charge_refundable":   true,
+		"is_charge_refundable":   refundable,
 		"livemode":               e.Livemode,
 		"metadata":               map[string]any{},
 		"payment_intent":         b.paymentIntentID(),
 		"payment_method_details": map[string]any{"card": map[string]any{"brand": cardBrand, "network_reason_code": "10.4"}, "type": "card"},
 		"reason":                 "fraudulent",
-		"status":                 "needs_response",
+		"status":                 status,
 	}
 }

@@ -2,18 +2,31 @@
 // for testing code that uses stripegateway: a host application's callbacks,
 // its webhook route, its order state machine.
 //
-// Events have the shape Stripe sends at API version 2023-10-16
-// (stripe.APIVersion, 2023-10-16), with the order ID, amount and currency chosen
-// by the test. Amounts are converted to Stripe's minor units with the same
-// currency rules as the gateway's CreateCheckout: 500 JPY is sent as 500,
-// 12.34 KWD as 12340.
+// Events have the shape Stripe sends at the API version of the test's
+// choosing: stripe-go v76's 2023-10-16 (stripe.APIVersion) by default, or
+// any version a webhook endpoint can be pinned to, with WithAPIVersion
+// (2023-10-16 through 2026-08-26.dahlia; see stripegateway's Outcome.APIVersion).
+// Objects follow the layout of that version: from 2025-03-31.basil on, for
+// example, an invoice names its subscription under
+// parent.subscription_details, and a subscription's period is on its items.
+// The order ID, amount and currency are chosen by the test. Amounts are
+// converted to Stripe's minor units with the same currency rules as the
+// gateway's CreateCheckout: 500 JPY is sent as 500, 12.34 KWD as 12340.
 //
 //	ev := stripegatewaytest.ForKind(stripegateway.PaymentSucceeded, "order-42", decimal.RequireFromString("19.99"), "eur")
 //	req := stripegatewaytest.NewRequest("/gateways/stripe/notification", ev.MustJSON(), webhookSecret)
 //	rec := httptest.NewRecorder()
 //	handler.ServeHTTP(rec, req) // handler from gateway.WebhookHandler
 //
-// Signatures are made with stripe-go's webhook.GenerateTestSignedPayload.
+// To test against the API version of your endpoint, here a subscription's
+// renewal rather than its first invoice:
+//
+//	ev := stripegatewaytest.NewEvent(stripe.EventTypeInvoicePaid, "order-42", amount, "eur",
+//		stripegatewaytest.WithAPIVersion("2025-03-31.basil"), stripegatewaytest.Renewal())
+//
+// ForKind builds an event for every Kind; NewEvent builds every event type
+// of stripegateway.EventTypes() with its object. Signatures are made with
+// stripe-go's webhook.GenerateTestSignedPayload.
 package stripegatewaytest
 
 import (
@@ -28,135 +41,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shopspring/decimal"
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/webhook"
 
-	"github.com/b27de697/stripegateway"
 	"github.com/b27de697/stripegateway/internal/money"
+	"github.com/b27de697/stripegateway/internal/wire"
 )
-
-// Event describes one Stripe event to build. The zero values of the
-// optional fields give a typical event; NewEvent and ForKind fill the rest.
-type Event struct {
-	// Type is the event's type, e.g. stripe.EventTypeCheckoutSessionCompleted.
-	// Every type in stripegateway.EventTypes() is built with its object;
-	// any other type is built with a customer object.
-	Type stripe.EventType
-	// ID is the event's ID: deliveries of the same event share it, and the
-	// IDs of the objects in it are derived from it. NewEvent and ForKind set
-	// a random one; JSON makes up a random one when it is empty.
-	ID string
-	// OrderID is written where CreateCheckout puts it: client_reference_id
-	// and metadata.order_id of a Checkout Session, metadata.order_id of a
-	// PaymentIntent, Charge, Subscription, and the subscription metadata
-	// of an invoice. Empty leaves it out.
-	OrderID string
-	// Amount is in the major unit of Currency: the session's total, the
-	// PaymentIntent's amount, the invoice's amount, the charge's amount or
-	// the dispute's amount. It is converted with the gateway's own currency
-	// rules, so it must be an amount Stripe can charge:
-	// 12.34 KWD is sent as 12340, while 12.345 KWD is refused, as
-	// CreateCheckout refuses it.
-	Amount decimal.Decimal
-	// Currency is a lowercase ISO 4217 code; "usd" when empty.
-	Currency string
-	// Created is the event's creation time; the time of NewEvent or
-	// ForKind, or of JSON when zero.
-	Created time.Time
-	// Livemode makes a live-mode event.
-	Livemode bool
-	// APIVersion is the event's api_version; stripe.APIVersion when
-	// empty.
-	APIVersion string
-
-	// PaymentStatus is a checkout.session.completed session's
-	// payment_status: "paid" when empty.
-	PaymentStatus stripe.CheckoutSessionPaymentStatus
-	// DeferredCapture makes a checkout.session.completed session one
-	// created for deferred capture (its funds held, payment_status unpaid).
-	DeferredCapture bool
-
-	// FailureCode, DeclineCode and FailureMessage fill a
-	// payment_intent.payment_failed event's last_payment_error; by default a
-	// card_declined / generic_decline card error.
-	FailureCode    string
-	DeclineCode    string
-	FailureMessage string
-
-	// NextPaymentAttempt, for invoice.payment_failed, schedules a retry by
-	// Stripe (so the failure is not final). Zero means no retry.
-	NextPaymentAttempt time.Time
-
-	// AmountRefunded, for charge.refunded, is the amount refunded so far;
-	// zero means Amount (a full refund).
-	AmountRefunded decimal.Decimal
-
-	// PaymentIntentID is the ID of the payment's PaymentIntent (pi_…),
-	// random when empty. Set it to tie the events of one payment together:
-	// a dispute carries no order ID (Stripe does not copy metadata to
-	// disputes), so a host finds the order of a PaymentDisputed outcome by
-	// its PaymentIntentID.
-	PaymentIntentID string
-}
-
-// NewEvent returns an event of type typ for the order, amount and currency,
-// with a new random ID and the current time. Its JSON is the same on every
-// call, so that it can be delivered twice as one event.
-func NewEvent(typ stripe.EventType, orderID string, amount decimal.Decimal, currency string) Event {
-	return Event{
-		Type: typ, ID: "evt_" + randomID(24), OrderID: orderID, Amount: amount, Currency: currency,
-		Created: time.Now().Truncate(time.Second),
-	}
-}
-
-// ForKind returns a typical event that the gateway reports with kind:
-//
-//	PaymentSucceeded      checkout.session.completed, paid
-//	PaymentPending        checkout.session.completed, unpaid
-//	PaymentAuthorized     checkout.session.completed of a deferred-capture session
-//	PaymentFailed         payment_intent.payment_failed (a card decline)
-//	PaymentCanceled       payment_intent.canceled
-//	CheckoutExpired       checkout.session.expired
-//	PaymentRefunded       charge.refunded, in full
-//	PaymentDisputed       charge.dispute.created
-//	SubscriptionCanceled  customer.subscription.deleted
-//	InvoiceCreated        invoice.created
-//	Unhandled             customer.created
-//
-// It panics for a kind not listed.
-func ForKind(kind stripegateway.Kind, orderID string, amount decimal.Decimal, currency string) Event {
-	e := NewEvent("", orderID, amount, currency)
-	switch kind {
-	case stripegateway.PaymentSucceeded:
-		e.Type = stripe.EventTypeCheckoutSessionCompleted
-	case stripegateway.PaymentPending:
-		e.Type = stripe.EventTypeCheckoutSessionCompleted
-		e.PaymentStatus = stripe.CheckoutSessionPaymentStatusUnpaid
-	case stripegateway.PaymentAuthorized:
-		e.Type = stripe.EventTypeCheckoutSessionCompleted
-		e.DeferredCapture = true
-	case stripegateway.PaymentFailed:
-		e.Type = stripe.EventTypePaymentIntentPaymentFailed
-	case stripegateway.PaymentCanceled:
-		e.Type = stripe.EventTypePaymentIntentCanceled
-	case stripegateway.CheckoutExpired:
-		e.Type = stripe.EventTypeCheckoutSessionExpired
-	case stripegateway.PaymentRefunded:
-		e.Type = stripe.EventTypeChargeRefunded
-	case stripegateway.PaymentDisputed:
-		e.Type = stripe.EventTypeChargeDisputeCreated
-	case stripegateway.SubscriptionCanceled:
-		e.Type = stripe.EventTypeCustomerSubscriptionDeleted
-	case stripegateway.InvoiceCreated:
-		e.Type = stripe.EventTypeInvoiceCreated
-	case stripegateway.Unhandled:
-		e.Type = stripe.EventTypeCustomerCreated
-	default:
-		panic(fmt.Sprintf("stripegatewaytest.ForKind: unknown kind %q", kind))
-	}
-	return e
-}
 
 // MustJSON is JSON that panics on error, for tests.
 func (e Event) MustJSON() []byte {
@@ -167,9 +57,10 @@ func (e Event) MustJSON() []byte {
 	return b
 }
 
-// JSON returns the event as Stripe sends it: indented JSON with the
-// envelope's keys in Stripe's order ("type" last) and the object's keys
-// sorted. It fails for an amount the currency cannot represent.
+// JSON returns the event as Stripe sends it at e.APIVersion: indented
+// JSON with the envelope's keys in Stripe's order ("type" last) and the
+// object's keys sorted, the object laid out as that API version lays it
+// out. It fails for an amount the currency cannot represent.
 func (e Event) JSON() ([]byte, error) {
 	if e.Type == "" {
 		return nil, fmt.Errorf("stripegatewaytest: Event.Type is empty")
@@ -197,7 +88,17 @@ func (e Event) JSON() ([]byte, error) {
 	if e.APIVersion == "" {
 		e.APIVersion = stripe.APIVersion
 	}
-	b := builder{e: e, amount: amount, refunded: refunded, created: e.Created.Unix(), suffix: derivedID(e.ID, 24)}
+	if e.PeriodStart.IsZero() {
+		e.PeriodStart = e.Created
+	}
+	if e.PeriodEnd.IsZero() {
+		e.PeriodEnd = e.PeriodStart.AddDate(0, 1, 0)
+	}
+	b := builder{
+		e: e, amount: amount, refunded: refunded, created: e.Created.Unix(), suffix: derivedID(e.ID, 24),
+		basil: shapeOf(e.APIVersion) == wire.Basil, dahlia: atLeast(e.APIVersion, "2026-03-25.dahlia"),
+		periodStart: e.PeriodStart.Unix(), periodEnd: e.PeriodEnd.Unix(),
+	}
 	obj := b.object()
 	env := envelope{
 		ID:              e.ID,
@@ -214,6 +115,31 @@ func (e Event) JSON() ([]byte, error) {
 		env.Data.PreviousAttributes = prev
 	}
 	return json.MarshalIndent(env, "", "  ")
+}
+
+// shapeOf is the layout of API version v's objects: that of the newest
+// version for a version this package does not know.
+func shapeOf(v string) wire.Shape {
+	if s, ok := wire.ShapeOf(v); ok {
+		return s
+	}
+	s, _ := wire.ShapeOf(wire.Newest)
+	return s
+}
+
+// atLeast says whether API version v is min or newer; a version this
+// package does not know counts as the newest.
+func atLeast(v, min string) bool {
+	iv, imin := len(wire.APIVersions), -1
+	for i, av := range wire.APIVersions {
+		if av.Name == v {
+			iv = i
+		}
+		if av.Name == min {
+			imin = i
+		}
+	}
+	return imin >= 0 && iv >= imin
 }
 
 // envelope is an event in Stripe's key order.

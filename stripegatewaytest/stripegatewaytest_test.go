@@ -162,8 +162,8 @@ func TestEventVariants(t *testing.T) {
 	assert.True(t, o.Livemode)
 	assert.Contains(t, o.SessionID, "cs_live_")
 
-	// Another API version is refused.
-	ev.Livemode, ev.APIVersion = false, "2024-06-20"
+	// An API version the gateway does not know is refused.
+	ev.Livemode, ev.APIVersion = false, "2022-11-15"
 	p = ev.MustJSON()
 	_, err = g.VerifyAndParse(p, stripegatewaytest.SignatureHeader(p, secret, stripegatewaytest.At(now)))
 	assert.ErrorIs(t, err, stripegateway.ErrAPIVersionMismatch)
@@ -233,4 +233,80 @@ func TestNewRequest(t *testing.T) {
 	assert.Regexp(t, `^t=\d+,v1=[0-9a-f]{64}$`, r.Header.Get("Stripe-Signature"))
 	assert.Equal(t, int64(len(p)), r.ContentLength)
 	assert.Regexp(t, `^t=\d+,v1=[0-9a-f]{64},v1=[0-9a-f]{64}$`, stripegatewaytest.SignatureHeader(p, secret, stripegatewaytest.AlsoSignedWith(secret2)))
+}
+
+// allKinds is every Kind ForKind builds.
+var allKinds = []stripegateway.Kind{
+	stripegateway.PaymentSucceeded, stripegateway.PaymentPending, stripegateway.PaymentAuthorized,
+	stripegateway.PaymentFailed, stripegateway.PaymentActionRequired, stripegateway.PaymentCanceled,
+	stripegateway.CheckoutExpired, stripegateway.PaymentRefunded, stripegateway.RefundFailed,
+	stripegateway.PaymentDisputed, stripegateway.DisputeClosed, stripegateway.SubscriptionUpdated,
+	stripegateway.SubscriptionCanceled, stripegateway.InvoiceCreated, stripegateway.Unhandled,
+}
+
+// TestNewKindsOutcome checks, at 2023-10-16, what the gateway reports for
+// the events of the kinds and fields added for subscriptions and for money
+// after payment.
+func TestNewKindsOutcome(t *testing.T) {
+	g := gateway(t, stripegateway.ModeTest)
+	parse := func(ev stripegatewaytest.Event) *stripegateway.Outcome {
+		t.Helper()
+		p := ev.MustJSON()
+		o, err := g.VerifyAndParse(p, stripegatewaytest.SignatureHeader(p, secret, stripegatewaytest.At(now)))
+		require.NoError(t, err)
+		return o
+	}
+	amount := decimal.RequireFromString("29.00")
+	start, end := now.Add(-24*time.Hour).Truncate(time.Second), now.Add(30*24*time.Hour).Truncate(time.Second)
+	period := func(e *stripegatewaytest.Event) { e.PeriodStart, e.PeriodEnd = start, end }
+
+	o := parse(stripegatewaytest.ForKind(stripegateway.PaymentActionRequired, "sub-order", amount, "usd"))
+	assert.Equal(t, stripegateway.PaymentActionRequired, o.Kind)
+	assert.Equal(t, "sub-order", o.OrderID)
+	assert.True(t, amount.Equal(o.Amount))
+	assert.Regexp(t, `^https://invoice\.stripe\.com/i/acct_\w+/test_\w+`, o.HostedInvoiceURL)
+	assert.Equal(t, "subscription_create", o.BillingReason)
+	assert.False(t, o.Renewal)
+
+	o = parse(stripegatewaytest.NewEvent(stripe.EventTypeInvoicePaid, "sub-order", amount, "usd", stripegatewaytest.Renewal(), period))
+	assert.Equal(t, "subscription_cycle", o.BillingReason)
+	assert.True(t, o.Renewal)
+	assert.Equal(t, start, o.PeriodStart.UTC())
+	assert.Equal(t, end, o.PeriodEnd.UTC())
+
+	ev := stripegatewaytest.ForKind(stripegateway.RefundFailed, "o-1", decimal.RequireFromString("12.34"), "kwd")
+	o = parse(ev)
+	assert.Equal(t, stripegateway.RefundFailed, o.Kind)
+	assert.Equal(t, "12.34", o.Amount.String())
+	assert.Equal(t, "expired_or_canceled_card", o.FailureReason)
+	assert.Regexp(t, `^re_`, o.RefundID)
+	assert.Empty(t, o.OrderID, "Stripe does not copy metadata to refunds")
+	ev.RefundStatus = "succeeded"
+	assert.Equal(t, stripegateway.Unhandled, parse(ev).Kind, "charge.refunded already reported it")
+
+	ev = stripegatewaytest.ForKind(stripegateway.DisputeClosed, "o-2", amount, "usd")
+	ev.PaymentIntentID = "pi_3KnownPaymentIntent0002"
+	o = parse(ev)
+	assert.Equal(t, stripegateway.DisputeClosed, o.Kind)
+	assert.Equal(t, "lost", o.DisputeStatus)
+	assert.Equal(t, "pi_3KnownPaymentIntent0002", o.PaymentIntentID)
+	assert.True(t, amount.Equal(o.Amount))
+	ev.DisputeStatus = "won"
+	assert.Equal(t, "won", parse(ev).DisputeStatus)
+
+	o = parse(stripegatewaytest.ForKind(stripegateway.SubscriptionUpdated, "o-3", amount, "usd", period))
+	assert.Equal(t, stripegateway.SubscriptionUpdated, o.Kind)
+	assert.Equal(t, "past_due", o.SubscriptionStatus)
+	assert.False(t, o.CancelAtPeriodEnd)
+	assert.Equal(t, end, o.PeriodEnd.UTC())
+	o = parse(stripegatewaytest.ForKind(stripegateway.SubscriptionUpdated, "o-3", amount, "usd",
+		func(e *stripegatewaytest.Event) { e.SubscriptionStatus, e.CancelAtPeriodEnd = "active", true }))
+	assert.Equal(t, "active", o.SubscriptionStatus)
+	assert.True(t, o.CancelAtPeriodEnd)
+
+	o = parse(stripegatewaytest.ForKind(stripegateway.SubscriptionCanceled, "o-4", amount, "usd"))
+	assert.Equal(t, "canceled", o.SubscriptionStatus)
+
+	o = parse(stripegatewaytest.NewEvent(stripe.EventTypeCheckoutSessionCompleted, "o-5", amount, "usd", stripegatewaytest.SetupMode()))
+	assert.Equal(t, stripegateway.Unhandled, o.Kind, "a setup session moves no money")
 }
