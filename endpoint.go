@@ -187,8 +187,12 @@ func (g *Gateway) endpointProblems(ep *stripe.WebhookEndpoint) []*FieldError {
 				missing = append(missing, string(t))
 			}
 		}
-		if len(missing) > 0 {
-			add("EnabledEvents", "endpoint %s does not send %s: enable them, or payments they report are never seen", ep.ID, strings.Join(missing, ", "))
+		switch len(missing) {
+		case 0:
+		case 1:
+			add("EnabledEvents", "endpoint %s does not send %s: enable it, or what it reports is never seen", ep.ID, missing[0])
+		default:
+			add("EnabledEvents", "endpoint %s does not send %s: enable them, or what they report is never seen", ep.ID, strings.Join(missing, ", "))
 		}
 	}
 	return out

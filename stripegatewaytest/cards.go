@@ -257,10 +257,13 @@ func (s *Simulator) succeed(ss *simSession) []eventSpec {
 	pi.paymentMethodID = "pm_1" + randomID(24)
 	pi.chargeID = "ch_3" + randomID(24)
 	if ss.Mode == "subscription" {
+		// The session's subscription starts, and its first invoice is
+		// paid: Stripe reports both.
 		ss.SubscriptionID = "sub_1" + randomID(24)
 		ss.PaymentStatus = "paid"
 		pi.status, pi.amountReceived = "succeeded", pi.amount
-		return []eventSpec{{typ: stripe.EventTypeCheckoutSessionCompleted}}
+		invoice := s.startSubscription(ss, pi)
+		return append([]eventSpec{{typ: stripe.EventTypeCheckoutSessionCompleted, sub: invoice[0].sub, inv: invoice[0].inv}}, invoice...)
 	}
 	if ss.CaptureMethod == "manual" {
 		ss.PaymentStatus = "unpaid"

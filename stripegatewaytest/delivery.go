@@ -24,6 +24,15 @@ type eventSpec struct {
 	typ    stripe.EventType
 	amount int64 // minor units; the session's total if 0
 	fail   *cardResult
+	// Copies of the state the events after a payment report, taken when
+	// the event was decided (renewals.go): the subscription, the invoice,
+	// the dispute, the refund.
+	sub     *simSub
+	inv     *simInvoice
+	dispute *simDispute
+	refund  *simRefund
+	// prev, when set, is the event's data.previous_attributes.
+	prev map[string]any
 }
 
 // buildEvent makes one signed-ready event about a session, from this
@@ -51,43 +60,97 @@ func (s *Simulator) buildEvent(ss SimulatedSession, spec eventSpec) ([]byte, str
 	if f := spec.fail; f != nil {
 		ev.FailureCode, ev.DeclineCode, ev.FailureMessage = f.code, f.declineCode, f.message
 	}
+	switch spec.typ {
+	case stripe.EventTypeCheckoutSessionCompleted, stripe.EventTypeCheckoutSessionExpired:
+		if ss.Mode == "subscription" {
+			ev.Mode = "subscription"
+		}
+	case stripe.EventTypeInvoicePaid, stripe.EventTypeInvoicePaymentSucceeded, stripe.EventTypeInvoicePaymentFailed:
+		if inv := spec.inv; inv != nil {
+			ev.BillingReason = inv.billingReason
+			ev.PeriodStart, ev.PeriodEnd = inv.periodStart, inv.periodEnd
+			ev.PaymentIntentID = inv.paymentIntentID
+		}
+	case stripe.EventTypeCustomerSubscriptionUpdated:
+		if sub := spec.sub; sub != nil {
+			ev.SubscriptionStatus = sub.status
+			ev.PeriodStart, ev.PeriodEnd = sub.periodStart, sub.periodEnd
+		}
+	case stripe.EventTypeChargeDisputeCreated, stripe.EventTypeChargeDisputeClosed:
+		if d := spec.dispute; d != nil {
+			ev.DisputeStatus = d.status
+		}
+	case stripe.EventTypeChargeRefundUpdated:
+		if r := spec.refund; r != nil {
+			ev.RefundStatus, ev.FailureReason = r.status, r.failureReason
+		}
+	}
 	payload, err := ev.JSON()
 	if err != nil {
 		return nil, "", err
 	}
-
 	// The builders make typical objects: give them this session's facts.
-	patch := map[string]any{}
-	switch spec.typ {
-	case stripe.EventTypeCheckoutSessionCompleted, stripe.EventTypeCheckoutSessionExpired:
-		setSessionFacts(patch, ss)
-		patch["payment_intent"] = nil
-		if ss.Mode == "payment" && ss.PaymentIntentID != "" && spec.typ == stripe.EventTypeCheckoutSessionCompleted {
-			patch["payment_intent"] = ss.PaymentIntentID
-		}
-		if ss.Mode == "subscription" {
-			patch["subscription"] = nilIfEmpty(ss.SubscriptionID)
-		}
-	default: // payment_intent.*
-		s.mu.Lock()
-		if pi := s.intents[ss.PaymentIntentID]; pi != nil {
-			patch["metadata"] = copyStrings(pi.metadata)
-			patch["capture_method"] = pi.captureMethod
-			patch["created"] = pi.created.Unix()
-			if pi.paymentMethodID != "" {
-				patch["payment_method"] = pi.paymentMethodID
-			}
-			if spec.typ == stripe.EventTypePaymentIntentCanceled {
-				patch["cancellation_reason"] = "requested_by_customer"
-			}
-		}
-		s.mu.Unlock()
-	}
-	payload, err = patchEventObject(payload, patch)
+	payload, err = editEvent(payload, func(e *eventEdit) { s.setFacts(ss, spec, e) })
 	if err != nil {
 		return nil, "", err
 	}
 	return payload, ev.ID, nil
+}
+
+// setFacts writes the session's real IDs and state into an event.
+func (s *Simulator) setFacts(ss SimulatedSession, spec eventSpec, e *eventEdit) {
+	obj := e.Object
+	if spec.prev != nil {
+		e.Prev = spec.prev
+	}
+	switch spec.typ {
+	case stripe.EventTypeCheckoutSessionCompleted, stripe.EventTypeCheckoutSessionExpired:
+		setSessionFacts(obj, ss)
+		obj["payment_intent"] = nil
+		if ss.Mode == "payment" && ss.PaymentIntentID != "" && spec.typ == stripe.EventTypeCheckoutSessionCompleted {
+			obj["payment_intent"] = ss.PaymentIntentID
+		}
+		if ss.Mode == "subscription" {
+			obj["subscription"] = nilIfEmpty(ss.SubscriptionID)
+			if spec.sub != nil && spec.inv != nil {
+				obj["customer"] = spec.sub.customerID
+				obj["invoice"] = spec.inv.id
+			}
+		}
+	case stripe.EventTypeInvoicePaid, stripe.EventTypeInvoicePaymentSucceeded, stripe.EventTypeInvoicePaymentFailed:
+		setInvoiceFacts(obj, ss, spec.sub, spec.inv)
+	case stripe.EventTypeCustomerSubscriptionUpdated:
+		setSubscriptionFacts(obj, spec.sub)
+	case stripe.EventTypeChargeRefunded:
+		s.setChargeFacts(obj, ss, spec.refund)
+	case stripe.EventTypeChargeRefundUpdated:
+		if r := spec.refund; r != nil {
+			obj["id"], obj["created"] = r.id, r.created.Unix()
+			obj["charge"], obj["payment_intent"] = nilIfEmpty(ss.ChargeID), nilIfEmpty(ss.PaymentIntentID)
+		}
+	case stripe.EventTypeChargeDisputeCreated, stripe.EventTypeChargeDisputeClosed:
+		if d := spec.dispute; d != nil {
+			obj["id"], obj["created"] = d.id, d.created.Unix()
+			obj["charge"], obj["payment_intent"] = nilIfEmpty(ss.ChargeID), nilIfEmpty(ss.PaymentIntentID)
+			if ed, ok := obj["evidence_details"].(map[string]any); ok {
+				ed["due_by"] = d.created.Add(7 * 24 * time.Hour).Unix()
+			}
+		}
+	default: // payment_intent.*
+		s.mu.Lock()
+		if pi := s.intents[ss.PaymentIntentID]; pi != nil {
+			obj["metadata"] = copyStrings(pi.metadata)
+			obj["capture_method"] = pi.captureMethod
+			obj["created"] = pi.created.Unix()
+			if pi.paymentMethodID != "" {
+				obj["payment_method"] = pi.paymentMethodID
+			}
+			if spec.typ == stripe.EventTypePaymentIntentCanceled {
+				obj["cancellation_reason"] = "requested_by_customer"
+			}
+		}
+		s.mu.Unlock()
+	}
 }
 
 // majorUnits converts minor units to the major unit with the gateway's
@@ -100,12 +163,17 @@ func majorUnits(minor int64, cur string) (decimal.Decimal, error) {
 	return c.FromMinor(minor), nil
 }
 
-// patchEventObject sets fields of an event's data.object, keeping the
-// envelope's key order.
-func patchEventObject(payload []byte, patch map[string]any) ([]byte, error) {
-	if len(patch) == 0 {
-		return payload, nil
-	}
+// eventEdit is an event being edited: its type, its data.object and its
+// data.previous_attributes (nil for none). Numbers are json.Number.
+type eventEdit struct {
+	Type   string
+	Object map[string]any
+	Prev   map[string]any
+}
+
+// editEvent decodes an event, lets edit change it, and encodes it again,
+// keeping the envelope's key order.
+func editEvent(payload []byte, edit func(*eventEdit)) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return nil, errors.New("stripegatewaytest: event is not a JSON object")
@@ -129,20 +197,31 @@ func patchEventObject(payload []byte, patch map[string]any) ([]byte, error) {
 	if err := json.Unmarshal(vals["data"], &data); err != nil {
 		return nil, err
 	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(data["object"], &obj); err != nil {
+	e := &eventEdit{}
+	if err := json.Unmarshal(vals["type"], &e.Type); err != nil {
 		return nil, err
 	}
-	for k, v := range patch {
-		b, err := json.Marshal(v)
-		if err != nil {
+	if err := decodeNumbers(data["object"], &e.Object); err != nil {
+		return nil, err
+	}
+	if p, ok := data["previous_attributes"]; ok {
+		if err := decodeNumbers(p, &e.Prev); err != nil {
 			return nil, err
 		}
-		obj[k] = b
 	}
+	edit(e)
 	var err error
-	if data["object"], err = json.Marshal(obj); err != nil {
+	if vals["type"], err = json.Marshal(e.Type); err != nil {
 		return nil, err
+	}
+	if data["object"], err = json.Marshal(e.Object); err != nil {
+		return nil, err
+	}
+	delete(data, "previous_attributes")
+	if e.Prev != nil {
+		if data["previous_attributes"], err = json.Marshal(e.Prev); err != nil {
+			return nil, err
+		}
 	}
 	if vals["data"], err = json.Marshal(data); err != nil {
 		return nil, err
@@ -164,6 +243,14 @@ func patchEventObject(payload []byte, patch map[string]any) ([]byte, error) {
 		return nil, err
 	}
 	return out.Bytes(), nil
+}
+
+// decodeNumbers decodes JSON keeping numbers as json.Number, so that
+// integers come back as written.
+func decodeNumbers(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	return dec.Decode(v)
 }
 
 // deliver builds, signs and POSTs the events, in order, and waits for the

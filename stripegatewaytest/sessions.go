@@ -38,8 +38,27 @@ type SimulatedSession struct {
 	// PaymentIntentStatus is the PaymentIntent's status, if there is one.
 	PaymentIntentStatus string
 	SubscriptionID      string
-	Created             time.Time
-	ExpiresAt           time.Time
+	// ChargeID is the charge of the session's payment (of its first
+	// invoice, for a subscription); empty until it is paid.
+	ChargeID string
+	// SubscriptionStatus is the status of a paid subscription session's
+	// subscription: "active", or "past_due" after FailRenewal.
+	// CurrentPeriodStart and CurrentPeriodEnd are its current period, and
+	// LatestInvoiceID its last invoice (see Renew).
+	SubscriptionStatus string
+	CurrentPeriodStart time.Time
+	CurrentPeriodEnd   time.Time
+	LatestInvoiceID    string
+	// RefundID and RefundStatus are those of the session's refund
+	// ("succeeded", or "failed" after FailRefund); empty if none.
+	RefundID     string
+	RefundStatus string
+	// DisputeID and DisputeStatus are those of the session's dispute
+	// ("needs_response", then "won" or "lost"); empty if none.
+	DisputeID     string
+	DisputeStatus string
+	Created       time.Time
+	ExpiresAt     time.Time
 	// URL is the payment page; empty once the session is complete or
 	// expired.
 	URL string
@@ -84,6 +103,11 @@ type simSession struct {
 	// piMetadata is the metadata of the session's PaymentIntent (or
 	// Subscription).
 	piMetadata map[string]string
+	// After the payment (renewals.go): the subscription, the refund and
+	// the dispute.
+	sub     *simSub
+	refund  *simRefund
+	dispute *simDispute
 }
 
 type simIntent struct {
@@ -146,6 +170,20 @@ func (s *Simulator) snapshot(ss *simSession) SimulatedSession {
 	out.Metadata = copyStrings(ss.Metadata)
 	if pi := s.intents[ss.PaymentIntentID]; pi != nil {
 		out.PaymentIntentStatus = pi.status
+		if pi.status == "succeeded" {
+			out.ChargeID = pi.chargeID
+		}
+	}
+	if sub := ss.sub; sub != nil {
+		out.SubscriptionStatus = sub.status
+		out.CurrentPeriodStart, out.CurrentPeriodEnd = sub.periodStart, sub.periodEnd
+		out.LatestInvoiceID = sub.latestInvoice
+	}
+	if r := ss.refund; r != nil {
+		out.RefundID, out.RefundStatus = r.id, r.status
+	}
+	if d := ss.dispute; d != nil {
+		out.DisputeID, out.DisputeStatus = d.id, d.status
 	}
 	if ss.Status == "open" {
 		out.URL = s.CheckoutURL(ss.ID)

@@ -74,8 +74,11 @@ type SimulatorConfig struct {
 //     with the recorded state; POST …/sessions/{id}/expire and
 //     …/payment_intents/{id}/capture and /cancel change it. A POST with an
 //     Idempotency-Key seen before is answered with the first response and
-//     Idempotent-Replayed: true, as Stripe does. Anything else is
-//     stripe-mock's answer.
+//     Idempotent-Replayed: true, as Stripe does. GET /v1/webhook_endpoints
+//     (and …/{id}) lists one endpoint, the webhook URL's: enabled, pinned
+//     to 2023-10-16 and sending stripegateway.EventTypes(), unless
+//     SetWebhookEndpointFaults misconfigures it (endpoints.go). Anything
+//     else is stripe-mock's answer.
 //   - /c/pay/{session ID}: the payment page, which shows the order's lines
 //     and total and takes the test cards CardSucceeds, CardDeclined and
 //     CardThreeDSecure (and a few more of Stripe's test cards). On each
@@ -86,8 +89,13 @@ type SimulatorConfig struct {
 //     POSTs them to the webhook URL, and then sends the browser to the
 //     success URL. A declined card, like on Stripe's page, shows the
 //     decline message and leaves the session open for another card; the
-//     page links back to the cancel URL.
-//   - /: an overview of the sessions and webhook deliveries.
+//     page links back to the cancel URL. A subscription's first invoice is
+//     reported too (invoice.paid and invoice.payment_succeeded, billing
+//     reason subscription_create).
+//   - /: an overview of the sessions and webhook deliveries, with a button
+//     for each thing that happens after a payment (Renew, FailRenewal,
+//     Refund, FailRefund, OpenDispute, CloseDispute: renewals.go), and a
+//     form that misconfigures the listed webhook endpoint.
 //
 // It simulates test mode: nothing is charged and no network beyond
 // stripe-mock and the webhook URL is used. Sessions live in memory. It is
@@ -112,6 +120,11 @@ type Simulator struct {
 	deliveries  []WebhookDelivery
 	closed      bool
 	wg          sync.WaitGroup
+
+	// The webhook endpoint the API lists (endpoints.go).
+	endpointID      string
+	endpointCreated time.Time
+	faults          WebhookEndpointFaults
 }
 
 // NewSimulator checks cfg and returns a Simulator.
@@ -145,6 +158,7 @@ func NewSimulator(cfg SimulatorConfig) (*Simulator, error) {
 		sessions:    make(map[string]*simSession),
 		intents:     make(map[string]*simIntent),
 		idempotency: make(map[string]*idemEntry),
+		endpointID:  "we_1" + randomID(24),
 	}
 	u, _ := url.Parse(public)
 	s.prefix = strings.TrimRight(u.Path, "/")
@@ -160,6 +174,7 @@ func NewSimulator(cfg SimulatorConfig) (*Simulator, error) {
 	if s.business == "" {
 		s.business = "Test store"
 	}
+	s.endpointCreated = s.now()
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/checkout/sessions", s.apiCreateSession)
@@ -168,11 +183,15 @@ func NewSimulator(cfg SimulatorConfig) (*Simulator, error) {
 	mux.HandleFunc("GET /v1/payment_intents/{id}", s.apiGetIntent)
 	mux.HandleFunc("POST /v1/payment_intents/{id}/capture", s.apiCaptureIntent)
 	mux.HandleFunc("POST /v1/payment_intents/{id}/cancel", s.apiCancelIntent)
+	mux.HandleFunc("GET /v1/webhook_endpoints", s.apiListEndpoints)
+	mux.HandleFunc("GET /v1/webhook_endpoints/{id}", s.apiGetEndpoint)
 	mux.HandleFunc("/v1/", s.apiPassThrough)
 	mux.HandleFunc("GET /c/pay/{id}", s.pageCheckout)
 	mux.HandleFunc("POST /c/pay/{id}", s.pagePay)
 	mux.HandleFunc("POST /c/pay/{id}/authenticate", s.pageAuthenticate)
 	mux.HandleFunc("GET /{$}", s.pageIndex)
+	mux.HandleFunc("POST /webhook-endpoint", s.pageEndpointFaults)
+	mux.HandleFunc("POST /sessions/{id}/{action}", s.pageSessionAction)
 	s.handler = mux
 	return s, nil
 }

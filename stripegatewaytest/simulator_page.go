@@ -144,25 +144,76 @@ type indexData struct {
 	Sessions   []indexSession
 	Deliveries []WebhookDelivery
 	WebhookURL string
+	Endpoint   endpointForm
+	Done       string
+	Events     string
 }
 
 type indexSession struct {
 	SimulatedSession
-	Total string
-	Page  string
+	Total  string
+	Page   string
+	Action string // prefix of the action buttons' URLs
+	// Actions are the buttons the session's state allows.
+	Actions []sessionButton
+}
+
+type sessionButton struct{ Action, Label, Title string }
+
+// buttons are the actions a session's state allows, as act decides them.
+func buttons(ss SimulatedSession) []sessionButton {
+	var out []sessionButton
+	if ss.SubscriptionStatus != "" {
+		out = append(out,
+			sessionButton{"renew", "Renew", "Bill the next period and pay it: invoice.paid, invoice.payment_succeeded"},
+			sessionButton{"fail-renewal", "Fail renewal", "Bill the next period and fail it: invoice.payment_failed, customer.subscription.updated (past_due)"})
+	}
+	if ss.ChargeID == "" {
+		return out
+	}
+	switch ss.RefundStatus {
+	case "":
+		out = append(out,
+			sessionButton{"refund", "Refund", "Refund in full: charge.refunded"},
+			sessionButton{"fail-refund", "Fail refund", "Refund, then fail the refund: charge.refund.updated (failed)"})
+	case "succeeded":
+		out = append(out, sessionButton{"fail-refund", "Fail refund", "Fail the refund: charge.refund.updated (failed)"})
+	}
+	switch ss.DisputeStatus {
+	case "":
+		out = append(out, sessionButton{"dispute", "Open dispute", "A chargeback: charge.dispute.created"})
+		fallthrough
+	case "needs_response":
+		out = append(out,
+			sessionButton{"dispute-won", "Dispute won", "charge.dispute.closed, won"},
+			sessionButton{"dispute-lost", "Dispute lost", "charge.dispute.closed, lost"})
+	}
+	return out
 }
 
 // pageIndex lists the sessions and the webhook deliveries.
 func (s *Simulator) pageIndex(w http.ResponseWriter, r *http.Request) {
 	d := indexData{Business: s.business, WebhookURL: s.cfg.WebhookURL}
+	if done, ok := sessionActions[r.URL.Query().Get("done")]; ok {
+		d.Done = done
+		if n, err := strconv.Atoi(r.URL.Query().Get("events")); err == nil {
+			d.Events = strconv.Itoa(n)
+		}
+	}
 	s.mu.Lock()
 	for i := len(s.order) - 1; i >= 0; i-- {
 		ss := s.snapshot(s.sessions[s.order[i]])
-		d.Sessions = append(d.Sessions, indexSession{SimulatedSession: ss, Total: formatAmount(ss.AmountTotal, ss.Currency), Page: s.prefix + "/c/pay/" + url.PathEscape(ss.ID)})
+		d.Sessions = append(d.Sessions, indexSession{
+			SimulatedSession: ss, Total: formatAmount(ss.AmountTotal, ss.Currency),
+			Page:    s.prefix + "/c/pay/" + url.PathEscape(ss.ID),
+			Action:  s.prefix + "/sessions/" + url.PathEscape(ss.ID) + "/",
+			Actions: buttons(ss),
+		})
 	}
 	for i := len(s.deliveries) - 1; i >= 0; i-- {
 		d.Deliveries = append(d.Deliveries, s.deliveries[i])
 	}
+	d.Endpoint = s.endpointFormData()
 	s.mu.Unlock()
 	s.render(w, http.StatusOK, "index", d)
 }
@@ -197,7 +248,16 @@ button.secondary{background:#fff;color:#c0123c;border:1px solid #c0123c}
 .acs{border:1px solid #e3e8ee;border-radius:8px;padding:24px}
 footer{font-size:12px;color:#a3acb9;margin-top:36px}
 table.list{border-collapse:collapse;width:100%;font-size:13px}
-table.list th,table.list td{text-align:left;padding:6px 8px;border-bottom:1px solid #e3e8ee}
+table.list th,table.list td{text-align:left;padding:6px 8px;border-bottom:1px solid #e3e8ee;vertical-align:top}
+.index{padding:24px clamp(12px,4vw,48px);max-width:1200px}
+.index h1{font-size:24px;margin:0 0 18px}
+.scroll{overflow-x:auto;max-width:100%}
+td.id{word-break:break-all;min-width:12em}
+form.inline{display:inline}
+button.small{width:auto;margin:4px 4px 0 0;padding:5px 10px;font-size:13px}
+label.check{display:block;margin:6px 0;font-size:14px;color:#1a1f36}
+fieldset{border:1px solid #e3e8ee;border-radius:6px;margin:14px 0 0;padding:8px 12px}
+.state{font-size:13px}
 </style>{{end}}
 
 {{define "checkout"}}<!doctype html>
@@ -249,23 +309,49 @@ table.list th,table.list td{text-align:left;padding:6px 8px;border-bottom:1px so
 {{end}}
 
 {{define "message"}}<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>{{template "style"}}</head>
-<body><div class="banner">TEST MODE · SIMULATED CHECKOUT</div><div class="pay"><h2>{{.Title}}</h2><p>{{.Text}}</p></div></body></html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>{{.Title}}</title>{{template "style"}}</head>
+<body><div class="banner">TEST MODE · SIMULATED CHECKOUT</div><div class="pay"><h2>{{.Title}}</h2><p id="message">{{.Text}}</p>{{with .Home}}<p><a href="{{.}}">Back to the simulator</a></p>{{end}}</div></body></html>
 {{end}}
 
 {{define "index"}}<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Simulated Stripe · {{.Business}}</title>{{template "style"}}</head>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Simulated Stripe · {{.Business}}</title>{{template "style"}}</head>
 <body><div class="banner">TEST MODE · SIMULATED CHECKOUT</div>
-<div style="padding:32px 48px">
+<div class="index">
+<h1>Simulated Stripe for {{.Business}}</h1>
+{{if .Done}}<p class="ok" id="done" role="status">{{.Done}}: {{.Events}} signed webhook event(s) delivered; see below.</p>{{end}}
 <h2>Checkout Sessions</h2>
-<table class="list"><tr><th>Created</th><th>Session</th><th>Order</th><th>Mode</th><th>Total</th><th>Status</th><th>Payment</th><th>PaymentIntent</th></tr>
-{{range .Sessions}}<tr><td>{{.Created.Format "15:04:05"}}</td><td>{{if .URL}}<a href="{{.Page}}">{{.ID}}</a>{{else}}{{.ID}}{{end}}</td><td>{{.OrderID}}</td><td>{{.Mode}}</td><td>{{.Total}}</td><td>{{.Status}}</td><td>{{.PaymentStatus}}</td><td>{{.PaymentIntentID}} {{.PaymentIntentStatus}}</td></tr>
+<div class="scroll"><table class="list" id="sessions"><tr><th>Created</th><th>Session</th><th>Order</th><th>Mode</th><th>Total</th><th>Status</th><th>Payment</th><th>After the payment</th></tr>
+{{range .Sessions}}<tr id="session-{{.ID}}" data-order="{{.OrderID}}"><td>{{.Created.Format "15:04:05"}}</td><td class="id">{{if .URL}}<a href="{{.Page}}">{{.ID}}</a>{{else}}{{.ID}}{{end}}<div class="muted">{{.PaymentIntentID}} {{.PaymentIntentStatus}}</div></td><td>{{.OrderID}}</td><td>{{.Mode}}</td><td>{{.Total}}</td><td>{{.Status}}</td><td>{{.PaymentStatus}}</td>
+<td>{{if .SubscriptionStatus}}<div class="state">Subscription <span class="sub-status">{{.SubscriptionStatus}}</span>, period to <span class="period-end">{{.CurrentPeriodEnd.Format "Jan 2, 2006"}}</span></div>{{end}}
+{{if .RefundStatus}}<div class="state">Refund {{.RefundStatus}}</div>{{end}}{{if .DisputeStatus}}<div class="state">Dispute {{.DisputeStatus}}</div>{{end}}
+{{$a := .Action}}{{range .Actions}}<form method="post" action="{{$a}}{{.Action}}" class="inline"><button type="submit" class="small" name="do" value="{{.Action}}" title="{{.Title}}">{{.Label}}</button></form>{{end}}</td></tr>
 {{else}}<tr><td colspan="8">None yet.</td></tr>{{end}}
-</table>
+</table></div>
+<p class="muted">The buttons send the events Stripe sends after a payment, signed, to the webhook URL: a subscription's renewal (Renew) or its failure, a refund and its failure, a dispute and how it closed.</p>
+
 <h2 style="margin-top:32px">Webhook deliveries to {{.WebhookURL}}</h2>
-<table class="list"><tr><th>Time</th><th>Event</th><th>Type</th><th>Order</th><th>Answer</th><th>Attempts</th><th>Error</th></tr>
-{{range .Deliveries}}<tr><td>{{.At.Format "15:04:05"}}</td><td>{{.EventID}}</td><td>{{.EventType}}</td><td>{{.OrderID}}</td><td>{{.StatusCode}}</td><td>{{.Attempts}}</td><td>{{.Err}}</td></tr>
+<div class="scroll"><table class="list" id="deliveries"><tr><th>Time</th><th>Event</th><th>Type</th><th>Order</th><th>Answer</th><th>Attempts</th><th>Error</th></tr>
+{{range .Deliveries}}<tr class="delivery"><td>{{.At.Format "15:04:05"}}</td><td>{{.EventID}}</td><td class="type">{{.EventType}}</td><td>{{.OrderID}}</td><td>{{.StatusCode}}</td><td>{{.Attempts}}</td><td>{{.Err}}</td></tr>
 {{else}}<tr><td colspan="7">None yet.</td></tr>{{end}}
-</table></div></body></html>
+</table></div>
+
+{{with .Endpoint}}<h2 style="margin-top:32px" id="webhook-endpoint">Webhook endpoint</h2>
+<p>GET /v1/webhook_endpoints lists one endpoint, <code>{{.Endpoint.ID}}</code>: <code id="endpoint-url">{{.Endpoint.URL}}</code>, <span id="endpoint-status">{{.Endpoint.Status}}</span>, API version <code id="endpoint-version">{{.Endpoint.APIVersion}}</code>, {{len .Endpoint.EnabledEvents}} of {{len .Events}} events enabled.
+{{if .AnyFault}}<strong id="endpoint-misconfigured">Misconfigured</strong>: check it from the store's settings ("Check webhook endpoint").{{end}}</p>
+<p class="muted">Misconfigure it to see what stripegateway's CheckWebhookEndpoint reports. Only the listing changes: events are still delivered to {{.WebhookURL}}.</p>
+<form method="post" action="{{.Action}}" id="endpoint-form">
+<label class="check"><input type="checkbox" name="disabled" id="fault-disabled"{{if .Faults.Disabled}} checked{{end}}> Disabled (as Stripe leaves an endpoint that failed for days)</label>
+<label class="check"><input type="checkbox" name="trailing_slash" id="fault-trailing-slash"{{if .Faults.TrailingSlash}} checked{{end}}> URL with a trailing slash</label>
+<label class="check"><input type="checkbox" name="other_scheme" id="fault-other-scheme"{{if .Faults.OtherScheme}} checked{{end}}> URL with the other scheme (http ↔ https)</label>
+<label for="fault-api-version">API version</label>
+<input type="text" name="api_version" id="fault-api-version" value="{{.Endpoint.APIVersion}}" list="api-versions" style="max-width:22em">
+<datalist id="api-versions"><option value="2023-10-16"><option value="{{.Suggested}}"></datalist>
+<fieldset><legend>Enabled events</legend>
+{{range .Events}}<label class="check"><input type="checkbox" name="enabled_events" value="{{.Type}}"{{if .Enabled}} checked{{end}}> <code>{{.Type}}</code></label>
+{{end}}</fieldset>
+<div class="row"><div><button type="submit" id="endpoint-save" name="action" value="save">Save the endpoint</button></div>
+<div><button type="submit" id="endpoint-reset" name="action" value="reset" class="secondary">Reset to a correct endpoint</button></div></div>
+</form>{{end}}
+</div></body></html>
 {{end}}
 `))

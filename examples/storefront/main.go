@@ -7,7 +7,11 @@
 // offline: it builds and starts stripe-mock (Stripe's API mock, the version
 // pinned in tools/go.mod) and puts a simulated hosted checkout in front of
 // it, so the whole journey (checkout, test card, webhook, paid order) works
-// with no Stripe account and no network. With STRIPE_SECRET_KEY,
+// with no Stripe account and no network. The simulator's page
+// (/stripe-sim/) also sends what Stripe sends after a payment (a
+// subscription's renewal or its failure, a refund that fails, a dispute
+// won or lost) and misconfigures its webhook endpoint, for the settings
+// page's "Check webhook endpoint" to report. With STRIPE_SECRET_KEY,
 // STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET it uses Stripe itself;
 // forward the webhooks with the Stripe CLI:
 //

@@ -407,5 +407,104 @@ func TestStorefrontInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("a subscription renews from the simulator's page", func(t *testing.T) {
+		j := newJourney(t, browser, srv, artifacts)
+		j.buy("club")
+		mustContain(t, "checkout page", j.text("#total"), "€19.99", "per month")
+		j.pay(stripegatewaytest.CardSucceeds)
+		j.do("wait for paid", chromedp.WaitVisible(chromedp.CSS("#thanks")))
+		ord := j.orderFromURL()
+		sess, ok := srv.Simulator.Session(ord.SessionID)
+		if !ok {
+			t.Fatalf("the simulator has no session %s", ord.SessionID)
+		}
+		first := "Active until " + sess.CurrentPeriodEnd.Format("Jan 2, 2006")
+		mustContain(t, "success page", j.text("#subscription"), first)
+		j.screenshot("subscription-success")
+
+		j.do("open the orders page", chromedp.Navigate(srv.URL+"/admin/orders"), chromedp.WaitVisible(chromedp.CSS("#sub-"+ord.ID)))
+		if got := j.text("#sub-" + ord.ID); got != first {
+			t.Errorf("orders page says %q, want %q", got, first)
+		}
+
+		row := "#session-" + ord.SessionID
+		j.do("renew on the simulator's page",
+			chromedp.Navigate(srv.URL+shop.SimulatorPath+"/"),
+			chromedp.WaitVisible(chromedp.CSS(row+` button[value="renew"]`)),
+			chromedp.Click(chromedp.CSS(row+` button[value="renew"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#done")),
+		)
+		mustContain(t, "simulator page", j.text("#done"), "Renewal paid: 2 signed webhook event(s) delivered")
+		mustContain(t, "deliveries", j.text("#deliveries"), "invoice.paid", "invoice.payment_succeeded")
+		j.screenshot("simulator-renewed")
+
+		renewed, _ := srv.Simulator.Session(ord.SessionID)
+		if !renewed.CurrentPeriodStart.Equal(sess.CurrentPeriodEnd) {
+			t.Errorf("the renewal's period starts %s, want %s", renewed.CurrentPeriodStart, sess.CurrentPeriodEnd)
+		}
+		second := "Active until " + renewed.CurrentPeriodEnd.Format("Jan 2, 2006") + " · 1 renewal"
+		j.do("open the orders page again", chromedp.Navigate(srv.URL+"/admin/orders"), chromedp.WaitVisible(chromedp.CSS("#sub-"+ord.ID)))
+		if got := j.text("#sub-" + ord.ID); got != second {
+			t.Errorf("after the renewal the orders page says %q, want %q", got, second)
+		}
+		mustContain(t, "outcomes", j.text("#outcomes-"+ord.ID), "invoice.paid", "renewal invoice "+renewed.LatestInvoiceID+" paid: active until")
+		j.screenshot("subscription-renewed-orders")
+		got := j.order(ord.ID)
+		if got.Status != shop.StatusPaid || !got.ActiveUntil.Equal(renewed.CurrentPeriodEnd) {
+			t.Errorf("order = %s, active until %s; want paid, active until %s", got.Status, got.ActiveUntil, renewed.CurrentPeriodEnd)
+		}
+	})
+
+	t.Run("the settings page checks the webhook endpoint", func(t *testing.T) {
+		j := newJourney(t, browser, srv, artifacts)
+		j.do("check the correct endpoint",
+			chromedp.Navigate(srv.URL+"/admin/settings"),
+			chromedp.WaitVisible(chromedp.CSS("#check-endpoint")),
+			chromedp.Click(chromedp.CSS("#check-endpoint")),
+			chromedp.WaitVisible(chromedp.CSS("#endpoint-check")),
+		)
+		mustContain(t, "endpoint check", j.text("#endpoint-summary"), "✓ Stripe sends this store's events to "+srv.URL+shop.WebhookPath)
+
+		j.do("misconfigure the endpoint on the simulator's page",
+			chromedp.Navigate(srv.URL+shop.SimulatorPath+"/#webhook-endpoint"),
+			chromedp.WaitVisible(chromedp.CSS("#endpoint-form")),
+			chromedp.Click(chromedp.CSS("#fault-disabled")),
+			chromedp.SetValue(chromedp.CSS("#fault-api-version"), stripegatewaytest.SuggestedFaultAPIVersion),
+			chromedp.Click(chromedp.CSS(`input[name="enabled_events"][value="invoice.paid"]`)),
+			chromedp.Click(chromedp.CSS("#endpoint-save")),
+			chromedp.WaitVisible(chromedp.CSS("#endpoint-misconfigured")),
+		)
+		mustContain(t, "simulator page", j.text("#endpoint-status"), "disabled")
+		j.do("check it from the settings page",
+			chromedp.Navigate(srv.URL+"/admin/settings"),
+			chromedp.WaitVisible(chromedp.CSS("#check-endpoint")),
+			chromedp.Click(chromedp.CSS("#check-endpoint")),
+			chromedp.WaitVisible(chromedp.CSS("#endpoint-Status")),
+		)
+		mustContain(t, "summary", j.text("#endpoint-summary"), "✗ The webhook endpoint for "+srv.URL+shop.WebhookPath+" needs fixing")
+		mustContain(t, "Status", j.text("#endpoint-Status"), "Status:", "is disabled")
+		mustContain(t, "API version", j.text("#endpoint-APIVersion"), "API version:", "2099-01-01.future")
+		mustContain(t, "Events", j.text("#endpoint-EnabledEvents"), "Events:", "does not send invoice.paid")
+		j.screenshot("settings-endpoint-misconfigured")
+
+		j.do("reset the endpoint",
+			chromedp.Navigate(srv.URL+shop.SimulatorPath+"/#webhook-endpoint"),
+			chromedp.WaitVisible(chromedp.CSS("#endpoint-reset")),
+			chromedp.Click(chromedp.CSS("#endpoint-reset")),
+			chromedp.WaitNotPresent(chromedp.CSS("#endpoint-misconfigured")),
+			chromedp.WaitVisible(chromedp.CSS("#endpoint-form")),
+		)
+		if f := srv.Simulator.WebhookEndpointFaults(); f.Disabled || f.APIVersion != "" || len(f.DropEvents) > 0 {
+			t.Errorf("faults after reset: %+v", f)
+		}
+		j.do("check again",
+			chromedp.Navigate(srv.URL+"/admin/settings"),
+			chromedp.WaitVisible(chromedp.CSS("#check-endpoint")),
+			chromedp.Click(chromedp.CSS("#check-endpoint")),
+			chromedp.WaitVisible(chromedp.CSS("#endpoint-check")),
+		)
+		mustContain(t, "endpoint check", j.text("#endpoint-summary"), "✓")
+	})
+
 	fmt.Fprintf(os.Stderr, "screenshots: %s\n", artifacts)
 }

@@ -30,6 +30,8 @@ const (
 	StatusPartiallyRefunded Status = "partially_refunded" // part of the payment was refunded
 	StatusRefunded          Status = "refunded"           // all of the payment was refunded
 	StatusDisputed          Status = "disputed"           // the customer's bank opened a dispute
+	StatusDisputeLost       Status = "dispute_lost"       // the dispute was lost: the money is gone
+	StatusRefundFailed      Status = "refund_failed"      // a refund failed: the customer has not been paid back
 )
 
 // Label is the status as the pages show it.
@@ -57,6 +59,10 @@ func (s Status) Label() string {
 		return "Refunded"
 	case StatusDisputed:
 		return "Disputed"
+	case StatusDisputeLost:
+		return "Dispute lost"
+	case StatusRefundFailed:
+		return "Refund failed"
 	}
 	return string(s)
 }
@@ -91,6 +97,36 @@ type Order struct {
 	StatusAt       time.Time
 	FailureMessage string // Stripe's message of the last failure, safe to show the customer
 
+	// A subscription order's subscription (subscriptions.go). The order's
+	// Status is that of its first payment; renewals change only these.
+	//
+	// ActiveUntil is the end of the last service period paid for: the
+	// first invoice sets it, each paid renewal extends it.
+	ActiveUntil time.Time
+	// SubscriptionStatus is Stripe's status of the subscription: active,
+	// past_due, unpaid, canceled, ...; empty until Stripe reports it.
+	SubscriptionStatus string
+	// SubscriptionAt is when Stripe created the event that set
+	// SubscriptionStatus: an older event does not change it.
+	SubscriptionAt time.Time
+	// CancelAtPeriodEnd is set when the subscription ends at ActiveUntil.
+	CancelAtPeriodEnd bool
+	// Invoices are the subscription's paid invoices, oldest first; each is
+	// applied once, whichever of its events arrives first.
+	Invoices []PaidInvoice
+	// RenewalFailure is the message of the last failed renewal, until a
+	// renewal is paid.
+	RenewalFailure string
+
+	// DisputeStatus is the status of the payment's dispute:
+	// needs_response, under_review, won, lost, ...; empty if none.
+	DisputeStatus string
+	// StatusBeforeDispute is the status a dispute won returns the order to.
+	StatusBeforeDispute Status
+	// RefundFailure is Stripe's reason for the last failed refund, e.g.
+	// expired_or_canceled_card; empty if none failed.
+	RefundFailure string
+
 	// Outcomes are the webhook outcomes received for the order, in the
 	// order they arrived.
 	Outcomes []Received
@@ -106,10 +142,25 @@ type Received struct {
 	Currency    string
 	Created     time.Time // when Stripe created the event
 	ReceivedAt  time.Time
-	// Applied says whether the outcome changed the order's status; Note
-	// says why not.
+	// Applied says whether the outcome changed the order (its status, or
+	// its subscription, dispute or refund); Note says why not, or what it
+	// changed.
 	Applied bool
 	Note    string
+}
+
+// PaidInvoice is a paid invoice of a subscription order.
+type PaidInvoice struct {
+	ID string
+	// Renewal is false for the subscription's first invoice.
+	Renewal bool
+	// PeriodStart and PeriodEnd are the service period it paid for.
+	PeriodStart time.Time
+	PeriodEnd   time.Time
+	Amount      decimal.Decimal
+	Currency    string
+	// PaidAt is when Stripe created the event that reported it.
+	PaidAt time.Time
 }
 
 // clone returns a deep copy.
@@ -117,6 +168,7 @@ func (o *Order) clone() *Order {
 	c := *o
 	c.Lines = append([]Line(nil), o.Lines...)
 	c.Outcomes = append([]Received(nil), o.Outcomes...)
+	c.Invoices = append([]PaidInvoice(nil), o.Invoices...)
 	return &c
 }
 
@@ -206,8 +258,10 @@ func (m *MemoryOrders) Update(_ context.Context, id string, fn func(*Order) erro
 
 // applyOutcome records a webhook outcome on the order and moves its status
 // when the outcome is news. It is idempotent: an event already recorded
-// (by its ID) changes nothing, and it reports false then. It never moves
-// an order backwards:
+// (by its ID) changes nothing, and it reports false then. What happens
+// after the payment (a subscription's renewals and status, a dispute's
+// end, a failed refund) is applied by subscriptions.go. It never moves an
+// order backwards:
 //   - a paid order stays paid whatever failure, cancellation, expiry or
 //     pending payment arrives later (Stripe delivers in any order);
 //   - an event older (Outcome.Created) than the one that set the current
@@ -234,6 +288,13 @@ func applyOutcome(ord *Order, o *stripegateway.Outcome, now time.Time) bool {
 		ord.SubscriptionID = o.SubscriptionID
 	}
 
+	if applied, note, ok := applyAfterPayment(ord, o); ok {
+		rec.Applied, rec.Note = applied, note
+		ord.Outcomes = append(ord.Outcomes, rec)
+		return true
+	}
+
+	before := ord.Status
 	next, note := transition(ord, o)
 	switch {
 	case next == "" || next == ord.Status:
@@ -248,6 +309,13 @@ func applyOutcome(ord *Order, o *stripegateway.Outcome, now time.Time) bool {
 			ord.FailureMessage = o.FailureMessage
 		case next == StatusPaid || next == StatusAuthorized || next == StatusPending:
 			ord.FailureMessage = ""
+		}
+	}
+	if more := afterTransition(ord, o, before); more != "" {
+		if note == "" {
+			note = more
+		} else {
+			note += "; " + more
 		}
 	}
 	rec.Note = note
@@ -278,7 +346,7 @@ func transition(ord *Order, o *stripegateway.Outcome) (Status, string) {
 		return false
 	}
 	open := in(StatusUnpaid, StatusPending, StatusFailed)
-	settled := in(StatusPaid, StatusPartiallyRefunded, StatusRefunded, StatusDisputed, StatusReview)
+	settled := paidOnce(cur)
 	late := func(what string) (Status, string) {
 		return "", fmt.Sprintf("not applied: the order is %s; a late %s does not change it", cur.Label(), what)
 	}
@@ -328,7 +396,7 @@ func transition(ord *Order, o *stripegateway.Outcome) (Status, string) {
 		}
 		return StatusExpired, ""
 	case stripegateway.PaymentRefunded:
-		if !in(StatusPaid, StatusPartiallyRefunded, StatusDisputed) {
+		if !in(StatusPaid, StatusPartiallyRefunded, StatusDisputed, StatusRefundFailed) {
 			return "", "not applied: the order is " + cur.Label()
 		}
 		if o.Amount.GreaterThanOrEqual(ord.Total) {
@@ -338,6 +406,9 @@ func transition(ord *Order, o *stripegateway.Outcome) (Status, string) {
 	case stripegateway.PaymentDisputed:
 		if !settled {
 			return "", "not applied: the order is " + cur.Label()
+		}
+		if closedDispute(ord.DisputeStatus) {
+			return "", "not applied: the dispute was closed already (" + ord.DisputeStatus + ")"
 		}
 		return StatusDisputed, ""
 	}

@@ -15,7 +15,9 @@ import (
 
 // The admin's "Settings > Store Settings > Stripe" page: every Config
 // field, each with its Validate message beside it, a "Test connection"
-// button (CheckCredentials) and "Save", which swaps the live Gateway.
+// button (CheckCredentials), a "Check webhook endpoint" button
+// (CheckWebhookEndpoint, for the store's own webhook URL) and "Save",
+// which swaps the live Gateway.
 
 // settingsView is what the settings page shows.
 type settingsView struct {
@@ -25,6 +27,9 @@ type settingsView struct {
 	Placeholders map[string]string
 	Errors       map[string]string
 	Connection   *connectionResult
+	Endpoint     *endpointResult
+	EndpointURL  string
+	SimPage      string
 	Saved        bool
 	Offline      bool
 	SimSecret    string
@@ -35,6 +40,27 @@ type settingsView struct {
 type connectionResult struct {
 	OK      bool
 	Message string
+}
+
+// endpointResult is CheckWebhookEndpoint's report, field by field.
+type endpointResult struct {
+	OK      bool
+	Message string
+	Fields  []endpointField
+}
+
+type endpointField struct {
+	Field   string // "URL", "Status", "APIVersion", "EnabledEvents"
+	Label   string
+	Message string
+}
+
+// endpointLabels are the admin's words for CheckWebhookEndpoint's fields.
+var endpointLabels = map[string]string{
+	"WebhookEndpoint.URL":           "Endpoint URL",
+	"WebhookEndpoint.Status":        "Status",
+	"WebhookEndpoint.APIVersion":    "API version",
+	"WebhookEndpoint.EnabledEvents": "Events",
 }
 
 // redact shows a key as the library prints a stripegateway.Secret: its
@@ -65,10 +91,12 @@ func (a *App) settingsView(cfg stripegateway.Config) *settingsView {
 			"WebhookSecret":          "unchanged: " + redact(live.WebhookSecret),
 			"PreviousWebhookSecrets": "none",
 		},
-		Errors:  map[string]string{},
-		Offline: a.opts.Simulator != nil,
-		Version: st.version,
-		Since:   st.since,
+		Errors:      map[string]string{},
+		EndpointURL: a.base + WebhookPath,
+		SimPage:     strings.TrimRight(a.opts.SimulatorPath, "/") + "/#webhook-endpoint",
+		Offline:     a.opts.Simulator != nil,
+		Version:     st.version,
+		Since:       st.since,
 	}
 	if live.WebhookSecret == "" {
 		v.Placeholders["WebhookSecret"] = "whsec_…"
@@ -130,6 +158,9 @@ func (a *App) handleSettingsPost(w http.ResponseWriter, r *http.Request) {
 	case "test":
 		v.Connection = a.testConnection(r.Context(), cfg)
 		a.render(w, r, http.StatusOK, "settings", "Stripe settings", v)
+	case "endpoint":
+		v.Endpoint = a.checkEndpoint(r.Context(), cfg)
+		a.render(w, r, http.StatusOK, "settings", "Stripe settings", v)
 	case "save":
 		if err := a.Configure(cfg); err != nil {
 			v.Errors["form"] = err.Error()
@@ -187,4 +218,34 @@ func (a *App) testConnection(ctx context.Context, cfg stripegateway.Config) *con
 		return &connectionResult{Message: err.Error()}
 	}
 	return &connectionResult{OK: true, Message: "Connected to Stripe in " + string(gw.Config().Mode) + " mode. Save to make these settings live."}
+}
+
+// checkEndpoint builds a Gateway from the form, without making it live,
+// and asks Stripe whether a webhook endpoint sends this store's events
+// (CheckWebhookEndpoint on the store's own webhook URL).
+func (a *App) checkEndpoint(ctx context.Context, cfg stripegateway.Config) *endpointResult {
+	gw, err := a.newGateway(cfg)
+	if err != nil {
+		return &endpointResult{Message: err.Error()}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	endpoint := a.base + WebhookPath
+	err = gw.CheckWebhookEndpoint(ctx, endpoint)
+	var ce *stripegateway.ConfigError
+	switch {
+	case err == nil:
+		return &endpointResult{OK: true, Message: "Stripe sends this store's events to " + endpoint + ": the endpoint is enabled, at an API version the store reads, with every event it needs."}
+	case errors.As(err, &ce):
+		res := &endpointResult{Message: "The webhook endpoint for " + endpoint + " needs fixing in Stripe's Dashboard (Developers > Webhooks): until then, payments may never reach the store."}
+		for _, fe := range ce.Fields {
+			label, ok := endpointLabels[fe.Field]
+			if !ok {
+				label = fe.Field
+			}
+			res.Fields = append(res.Fields, endpointField{Field: strings.TrimPrefix(fe.Field, "WebhookEndpoint."), Label: label, Message: fe.Message})
+		}
+		return res
+	}
+	return &endpointResult{Message: "The webhook endpoints could not be checked: " + err.Error()}
 }

@@ -162,8 +162,8 @@ func (a *App) newGateway(cfg stripegateway.Config) (*stripegateway.Gateway, erro
 func (a *App) onOutcome(ctx context.Context, o *stripegateway.Outcome) error {
 	id := o.OrderID
 	if id == "" {
-		// Disputes and some refunds carry no order ID: find the order by
-		// its PaymentIntent.
+		// Disputes and refunds carry no order ID: find the order by its
+		// PaymentIntent (or its subscription).
 		id = a.orderByPayment(ctx, o)
 	}
 	if id == "" {
@@ -188,7 +188,7 @@ func (a *App) onOutcome(ctx context.Context, o *stripegateway.Outcome) error {
 }
 
 func (a *App) orderByPayment(ctx context.Context, o *stripegateway.Outcome) string {
-	if o.PaymentIntentID == "" && o.SessionID == "" {
+	if o.PaymentIntentID == "" && o.SessionID == "" && o.SubscriptionID == "" {
 		return ""
 	}
 	orders, err := a.orders.List(ctx)
@@ -196,7 +196,8 @@ func (a *App) orderByPayment(ctx context.Context, o *stripegateway.Outcome) stri
 		return ""
 	}
 	for _, ord := range orders {
-		if (o.PaymentIntentID != "" && ord.PaymentIntentID == o.PaymentIntentID) || (o.SessionID != "" && ord.SessionID == o.SessionID) {
+		if (o.PaymentIntentID != "" && ord.PaymentIntentID == o.PaymentIntentID) || (o.SessionID != "" && ord.SessionID == o.SessionID) ||
+			(o.SubscriptionID != "" && ord.SubscriptionID == o.SubscriptionID) {
 			return ord.ID
 		}
 	}
@@ -432,6 +433,12 @@ type orderView struct {
 	StatusLabel string
 	Lines       []lineView
 	Outcomes    []outcomeView
+	// What happened after the payment (afterView), for the pages.
+	Subscription string // "Active until Feb 2, 2030", "Past due: paid until …"
+	SubClass     string // the badge's class: active, past_due, ended
+	Renewals     int    // paid invoices after the first
+	Dispute      string // "Dispute opened: needs response", "Dispute won", …
+	RefundIssue  string // "A refund failed: expired_or_canceled_card. …"
 }
 
 type lineView struct {
@@ -447,6 +454,7 @@ type outcomeView struct {
 
 func (a *App) orderView(o *Order) orderView {
 	v := orderView{Order: o, TotalText: FormatMoney(o.Total, o.Currency), Every: intervalLabel(o.Interval), StatusLabel: o.Status.Label()}
+	afterView(&v)
 	for _, l := range o.Lines {
 		v.Lines = append(v.Lines, lineView{Line: l, UnitText: FormatMoney(l.UnitAmount, o.Currency), TotalText: FormatMoney(l.UnitAmount.Mul(decimal.NewFromInt(l.Quantity)), o.Currency)})
 	}

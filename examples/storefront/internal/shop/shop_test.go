@@ -286,6 +286,8 @@ func journeyOverHTTP(t *testing.T, srv *Server) {
 		assert.Equal(t, http.StatusBadRequest, page.status, "another order's session shows nothing")
 	})
 
+	t.Run("after the payment", func(t *testing.T) { afterPaymentOverHTTP(t, srv) })
+
 	t.Run("bad requests", func(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, do(t, http.MethodPost, srv.URL+"/checkout", url.Values{"product": {"nope"}}).status)
 		assert.Equal(t, http.StatusBadRequest, do(t, http.MethodPost, srv.URL+"/checkout", url.Values{"product": {"mug"}, "quantity": {"0"}}).status)

@@ -18,7 +18,8 @@ import (
 // sqliteOrdersSchema is the SQL of SQLiteOrders.Migrate: one row per order
 // in storefront_orders, and its webhook outcomes, in the order they
 // arrived, in storefront_order_outcomes. Times are Unix nanoseconds (NULL
-// for none), amounts decimal strings in the currency's major unit.
+// for none), amounts decimal strings in the currency's major unit. The
+// columns added since are in addedOrderColumns.
 const sqliteOrdersSchema = `
 CREATE TABLE IF NOT EXISTS storefront_orders (
 	id                TEXT PRIMARY KEY,
@@ -65,7 +66,26 @@ var _ OrderStore = (*SQLiteOrders)(nil)
 // the first order.
 func NewSQLiteOrders(db *sql.DB) *SQLiteOrders { return &SQLiteOrders{db: db} }
 
-// Migrate creates the tables if they do not exist. It is idempotent.
+// addedOrderColumns are the columns of storefront_orders added after its
+// first version, with their definitions: Migrate adds those a database
+// file lacks, so that a file written by an older storefront keeps working.
+var addedOrderColumns = []struct{ name, def string }{
+	// The subscription (subscriptions.go): invoices is a JSON array of
+	// PaidInvoice.
+	{"active_until", "INTEGER"},
+	{"subscription_status", "TEXT NOT NULL DEFAULT ''"},
+	{"subscription_at", "INTEGER"},
+	{"cancel_at_period_end", "INTEGER NOT NULL DEFAULT 0"},
+	{"invoices", "TEXT NOT NULL DEFAULT '[]'"},
+	{"renewal_failure", "TEXT NOT NULL DEFAULT ''"},
+	// The dispute and refunds.
+	{"dispute_status", "TEXT NOT NULL DEFAULT ''"},
+	{"status_before_dispute", "TEXT NOT NULL DEFAULT ''"},
+	{"refund_failure", "TEXT NOT NULL DEFAULT ''"},
+}
+
+// Migrate creates the tables if they do not exist, and adds the columns a
+// database of an older storefront lacks. It is idempotent.
 func (s *SQLiteOrders) Migrate(ctx context.Context) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -77,14 +97,59 @@ func (s *SQLiteOrders) Migrate(ctx context.Context) error {
 			return fmt.Errorf("orders: migrate: %w", err)
 		}
 	}
+	have, err := tableColumns(ctx, tx, "storefront_orders")
+	if err != nil {
+		return fmt.Errorf("orders: migrate: %w", err)
+	}
+	for _, c := range addedOrderColumns {
+		if have[c.name] {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE storefront_orders ADD COLUMN `+c.name+` `+c.def); err != nil {
+			return fmt.Errorf("orders: migrate: add column %s: %w", c.name, err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("orders: migrate: %w", err)
 	}
 	return nil
 }
 
-const orderColumns = `id, created_at, currency, lines, total, billing_interval, session_id,
-	payment_intent_id, subscription_id, status, status_at, failure_message`
+// tableColumns returns the names of a table's columns.
+func tableColumns(ctx context.Context, q querier, table string) (map[string]bool, error) {
+	rows, err := q.QueryContext(ctx, `SELECT name FROM pragma_table_info(?)`, table)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out[name] = true
+	}
+	return out, closeRows(rows)
+}
+
+// orderColumnList are the columns of an order, in the order of orderArgs
+// and scanOrder.
+var orderColumnList = func() []string {
+	cols := []string{"id", "created_at", "currency", "lines", "total", "billing_interval", "session_id",
+		"payment_intent_id", "subscription_id", "status", "status_at", "failure_message"}
+	for _, c := range addedOrderColumns {
+		cols = append(cols, c.name)
+	}
+	return cols
+}()
+
+var (
+	orderColumns      = strings.Join(orderColumnList, ", ")
+	orderPlaceholders = strings.TrimSuffix(strings.Repeat("?, ", len(orderColumnList)), ", ")
+	// orderUpdate sets every column but the ID, which comes last.
+	orderUpdate = `UPDATE storefront_orders SET ` + strings.Join(orderColumnList[1:], " = ?, ") + ` = ? WHERE id = ?`
+)
 
 const outcomeColumns = `order_id, seq, kind, event_id, event_type, amount, amount_minor,
 	currency, created, received_at, applied, note`
@@ -114,7 +179,7 @@ func (s *SQLiteOrders) Create(ctx context.Context, o *Order) error {
 	if err != nil {
 		return fmt.Errorf("orders: create %s: %w", o.ID, err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO storefront_orders (`+orderColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO storefront_orders (`+orderColumns+`) VALUES (`+orderPlaceholders+`)`, args...); err != nil {
 		return fmt.Errorf("orders: create %s: %w", o.ID, err)
 	}
 	if err := insertOutcomes(ctx, tx, o.ID, o.Outcomes); err != nil {
@@ -212,10 +277,7 @@ func (s *SQLiteOrders) Update(ctx context.Context, id string, fn func(*Order) er
 	}
 	// args[0] is the ID: it goes last, in the WHERE clause.
 	args = append(args[1:], id)
-	if _, err := tx.ExecContext(ctx, `UPDATE storefront_orders SET
-		created_at = ?, currency = ?, lines = ?, total = ?, billing_interval = ?, session_id = ?,
-		payment_intent_id = ?, subscription_id = ?, status = ?, status_at = ?, failure_message = ?
-		WHERE id = ?`, args...); err != nil {
+	if _, err := tx.ExecContext(ctx, orderUpdate, args...); err != nil {
 		return nil, fmt.Errorf("orders: update %s: %w", id, err)
 	}
 	// The outcomes are few: write them all again.
@@ -280,9 +342,18 @@ func orderArgs(o *Order) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	invoices, err := json.Marshal(o.Invoices)
+	if err != nil {
+		return nil, err
+	}
+	if o.Invoices == nil {
+		invoices = []byte("[]")
+	}
 	return []any{
 		o.ID, nanos(o.CreatedAt), o.Currency, string(lines), o.Total.String(), string(o.Interval), o.SessionID,
 		o.PaymentIntentID, o.SubscriptionID, string(o.Status), nanos(o.StatusAt), o.FailureMessage,
+		nanos(o.ActiveUntil), o.SubscriptionStatus, nanos(o.SubscriptionAt), o.CancelAtPeriodEnd, string(invoices), o.RenewalFailure,
+		o.DisputeStatus, string(o.StatusBeforeDispute), o.RefundFailure,
 	}, nil
 }
 
@@ -290,18 +361,30 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanOrder(sc scanner) (*Order, error) {
 	var (
-		o                 Order
-		created, statusAt sql.NullInt64
-		lines, total      string
-		interval, status  string
+		o                    Order
+		created, statusAt    sql.NullInt64
+		activeUntil, subAt   sql.NullInt64
+		lines, total         string
+		interval, status     string
+		invoices, preDispute string
 	)
 	if err := sc.Scan(&o.ID, &created, &o.Currency, &lines, &total, &interval, &o.SessionID,
-		&o.PaymentIntentID, &o.SubscriptionID, &status, &statusAt, &o.FailureMessage); err != nil {
+		&o.PaymentIntentID, &o.SubscriptionID, &status, &statusAt, &o.FailureMessage,
+		&activeUntil, &o.SubscriptionStatus, &subAt, &o.CancelAtPeriodEnd, &invoices, &o.RenewalFailure,
+		&o.DisputeStatus, &preDispute, &o.RefundFailure); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(lines), &o.Lines); err != nil {
 		return nil, fmt.Errorf("order %s: lines: %w", o.ID, err)
 	}
+	if err := json.Unmarshal([]byte(invoices), &o.Invoices); err != nil {
+		return nil, fmt.Errorf("order %s: invoices: %w", o.ID, err)
+	}
+	if len(o.Invoices) == 0 {
+		o.Invoices = nil
+	}
+	o.ActiveUntil, o.SubscriptionAt = fromNanos(activeUntil), fromNanos(subAt)
+	o.StatusBeforeDispute = Status(preDispute)
 	var err error
 	if o.Total, err = decimal.NewFromString(total); err != nil {
 		return nil, fmt.Errorf("order %s: total: %w", o.ID, err)

@@ -94,6 +94,14 @@ func requireSameOrder(t *testing.T, want, got *Order) {
 		}
 		amount := func(d decimal.Decimal) decimal.Decimal { return decimal.RequireFromString(d.StringFixed(8)) }
 		c.CreatedAt, c.StatusAt = utc(c.CreatedAt), utc(c.StatusAt)
+		c.ActiveUntil, c.SubscriptionAt = utc(c.ActiveUntil), utc(c.SubscriptionAt)
+		for i := range c.Invoices {
+			inv := &c.Invoices[i]
+			inv.PeriodStart, inv.PeriodEnd, inv.PaidAt, inv.Amount = utc(inv.PeriodStart), utc(inv.PeriodEnd), utc(inv.PaidAt), amount(inv.Amount)
+		}
+		if len(c.Invoices) == 0 {
+			c.Invoices = nil
+		}
 		c.Total = amount(c.Total)
 		for i := range c.Lines {
 			c.Lines[i].UnitAmount = amount(c.Lines[i].UnitAmount)
@@ -282,6 +290,13 @@ func TestOrderStores(t *testing.T) {
 				Total: dec("62.30"), Interval: stripe.PriceRecurringIntervalMonth,
 				SessionID: "cs_test_1", PaymentIntentID: "pi_1", SubscriptionID: "sub_1",
 				Status: StatusFailed, StatusAt: t0.Add(time.Minute), FailureMessage: "Your card was declined.",
+				ActiveUntil: t0.AddDate(0, 2, 0), SubscriptionStatus: "past_due", SubscriptionAt: t0.Add(3 * time.Minute), CancelAtPeriodEnd: true,
+				Invoices: []PaidInvoice{
+					{ID: "in_1", PeriodStart: t0, PeriodEnd: t0.AddDate(0, 1, 0), Amount: dec("62.30"), Currency: "eur", PaidAt: t0},
+					{ID: "in_2", Renewal: true, PeriodStart: t0.AddDate(0, 1, 0), PeriodEnd: t0.AddDate(0, 2, 0), Amount: dec("62.30"), Currency: "eur", PaidAt: t0.AddDate(0, 1, 0)},
+				},
+				RenewalFailure: "Your card has insufficient funds.",
+				DisputeStatus:  "won", StatusBeforeDispute: StatusPaid, RefundFailure: "expired_or_canceled_card",
 				Outcomes: []Received{{
 					Kind: stripegateway.PaymentFailed, EventID: "evt_1", EventType: "payment_intent.payment_failed",
 					Amount: dec("62.30"), AmountMinor: 6230, Currency: "eur",
@@ -378,4 +393,85 @@ func TestOrderStores(t *testing.T) {
 			assert.Empty(t, got.Outcomes[0].Note)
 		})
 	}
+}
+
+// sqliteOrdersSchemaV1 is storefront_orders as the first storefront with
+// SQLite created it, before the subscription, dispute and refund columns.
+const sqliteOrdersSchemaV1 = `
+CREATE TABLE storefront_orders (
+	id                TEXT PRIMARY KEY,
+	created_at        INTEGER,
+	currency          TEXT NOT NULL,
+	lines             TEXT NOT NULL,
+	total             TEXT NOT NULL,
+	billing_interval  TEXT NOT NULL DEFAULT '',
+	session_id        TEXT NOT NULL DEFAULT '',
+	payment_intent_id TEXT NOT NULL DEFAULT '',
+	subscription_id   TEXT NOT NULL DEFAULT '',
+	status            TEXT NOT NULL,
+	status_at         INTEGER,
+	failure_message   TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO storefront_orders VALUES ('ord_old', 1893456000000000000, 'eur', '[{"ProductID":"club","Name":"Coffee club","UnitAmount":"19.99","Quantity":1}]',
+	'19.99', 'month', 'cs_test_old', '', 'sub_old', 'paid', 1893456060000000000, '')`
+
+// TestMigrateAnOlderDB: Migrate adds the new columns to a database file
+// written by an older storefront; its orders read as before, and take the
+// new fields.
+func TestMigrateAnOlderDB(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := OpenSQLite(path)
+	require.NoError(t, err)
+	for _, stmt := range strings.Split(sqliteOrdersSchemaV1, ";") {
+		_, err := db.Exec(stmt)
+		require.NoError(t, err)
+	}
+	require.NoError(t, db.Close())
+
+	db, err = OpenSQLite(path)
+	require.NoError(t, err)
+	defer db.Close()
+	s := NewSQLiteOrders(db)
+	require.NoError(t, s.Migrate(ctx))
+	require.NoError(t, s.Migrate(ctx), "Migrate is idempotent")
+	cols, err := tableColumns(ctx, db, "storefront_orders")
+	require.NoError(t, err)
+	for _, c := range addedOrderColumns {
+		assert.True(t, cols[c.name], c.name)
+	}
+
+	old, err := s.Get(ctx, "ord_old")
+	require.NoError(t, err)
+	assert.Equal(t, StatusPaid, old.Status)
+	assert.Equal(t, "sub_old", old.SubscriptionID)
+	assert.True(t, old.ActiveUntil.IsZero())
+	assert.Empty(t, old.SubscriptionStatus)
+	assert.Nil(t, old.Invoices)
+
+	renewal := &stripegateway.Outcome{
+		Kind: stripegateway.PaymentSucceeded, EventID: "evt_renewal", OrderID: "ord_old", SubscriptionID: "sub_old", InvoiceID: "in_2",
+		Renewal: true, BillingReason: "subscription_cycle", Amount: dec("19.99"), Currency: "eur",
+		Created:     time.Date(2030, 2, 1, 0, 0, 0, 0, time.UTC),
+		PeriodStart: time.Date(2030, 2, 1, 0, 0, 0, 0, time.UTC), PeriodEnd: time.Date(2030, 3, 1, 0, 0, 0, 0, time.UTC),
+	}
+	_, err = s.Update(ctx, "ord_old", func(o *Order) error {
+		applyOutcome(o, renewal, renewal.Created)
+		return nil
+	})
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	db, err = OpenSQLite(path)
+	require.NoError(t, err)
+	defer db.Close()
+	got, err := NewSQLiteOrders(db).Get(ctx, "ord_old")
+	require.NoError(t, err)
+	assert.True(t, got.ActiveUntil.Equal(renewal.PeriodEnd))
+	assert.Equal(t, "active", got.SubscriptionStatus)
+	require.Len(t, got.Invoices, 1)
+	assert.Equal(t, "in_2", got.Invoices[0].ID)
+	assert.True(t, got.Invoices[0].Renewal)
+	require.Len(t, got.Outcomes, 1)
+	assert.True(t, got.Outcomes[0].Applied)
 }

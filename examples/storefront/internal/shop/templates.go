@@ -91,7 +91,9 @@ button.secondary{background:#fff;color:#3b2a20;border:1px solid #bbb}
 select,input[type=text],input[type=password],textarea{padding:8px 10px;border:1px solid #ccc;border-radius:6px;font-size:15px;width:100%}
 select{width:auto}
 .status{display:inline-block;padding:2px 10px;border-radius:12px;font-weight:600;font-size:14px;background:#eee}
-.status-paid{background:#d7f5e3;color:#0e6245}.status-failed,.status-needs_review,.status-disputed{background:#fdecef;color:#c0123c}
+.status-paid{background:#d7f5e3;color:#0e6245}.status-failed,.status-needs_review,.status-disputed,.status-dispute_lost,.status-refund_failed{background:#fdecef;color:#c0123c}
+.after{font-size:13px;margin-top:4px}.sub-active{color:#0e6245}.sub-past_due,.warn{color:#c0123c}.sub-ended{color:#555}
+ul.checks{margin:6px 0 0;padding-left:20px}ul.checks li{margin:4px 0}
 .status-unpaid,.status-pending{background:#fff3cd;color:#7a5b00}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:7px 8px;border-bottom:1px solid #eee;vertical-align:top}
@@ -132,6 +134,7 @@ var pageHTML = map[string]string{
 <p>Status: <span class="status status-{{.Status}}" id="status">{{.StatusLabel}}</span></p>
 {{end}}
 {{if eq .Order.Status "paid"}}<p class="ok" id="thanks">Thank you! Your payment of {{.Order.TotalText}} {{.Order.Every}} has been received.</p>
+{{with .Order.Subscription}}<p id="subscription">Your subscription: {{.}}.</p>{{end}}
 {{else if .Waiting}}<p class="notice" id="waiting">{{if .PaidAtStripe}}Stripe has your payment; waiting for its webhook to confirm the order…{{else}}Waiting for the payment to be confirmed…{{end}} This page refreshes by itself.</p>
 {{else if .GaveUp}}<p class="error" id="gave-up">{{if .PaidAtStripe}}Stripe says the payment succeeded, but its webhook has not reached the store.{{else}}The payment has not been confirmed yet.{{end}}
 With real keys, forward the webhooks: <code>stripe listen --forward-to localhost:8080/gateways/stripe/notification</code>, and set <code>STRIPE_WEBHOOK_SECRET</code> to the secret it prints. <a href="">Check again</a></p>
@@ -153,15 +156,20 @@ With real keys, forward the webhooks: <code>stripe listen --forward-to localhost
 <td class="nowrap">{{.CreatedAt.Format "Jan 2 15:04:05"}}</td>
 <td>{{range .Lines}}{{.Quantity}} × {{.Name}}<br>{{end}}</td>
 <td class="total nowrap">{{.TotalText}} {{.Every}}</td>
-<td><span class="status status-{{.Status}}">{{.StatusLabel}}</span></td></tr>
+<td><span class="status status-{{.Status}}">{{.StatusLabel}}</span>
+{{if .Subscription}}<div class="after sub-{{.SubClass}}" id="sub-{{.ID}}">{{.Subscription}}{{if .Renewals}} · {{.Renewals}} renewal{{if gt .Renewals 1}}s{{end}}{{end}}</div>{{end}}
+{{if .Dispute}}<div class="after warn" id="dispute-{{.ID}}">{{.Dispute}}</div>{{end}}
+{{if .RefundIssue}}<div class="after warn" id="refund-{{.ID}}">{{.RefundIssue}}</div>{{end}}</td></tr>
 <tr class="outcomes-row"><td></td><td colspan="4">{{if .Outcomes}}<table class="outcomes" id="outcomes-{{.ID}}"><tr><th>Time</th><th>Kind</th><th>Event</th><th>Amount</th><th></th></tr>
-{{range .Outcomes}}<tr class="outcome" data-kind="{{.KindName}}"><td>{{.Created.Format "15:04:05"}}</td><td class="kind">{{.KindName}}</td><td><code>{{.EventID}}</code><div class="muted">{{.EventType}}</div></td><td class="amount">{{.AmountText}}</td><td class="muted">{{if .Applied}}applied{{else}}{{.Note}}{{end}}</td></tr>
+{{range .Outcomes}}<tr class="outcome" data-kind="{{.KindName}}"><td>{{.Created.Format "15:04:05"}}</td><td class="kind">{{.KindName}}</td><td><code>{{.EventID}}</code><div class="muted">{{.EventType}}</div></td><td class="amount">{{.AmountText}}</td><td class="muted note">{{if .Applied}}applied{{if .Note}}: {{.Note}}{{end}}{{else}}{{.Note}}{{end}}</td></tr>
 {{end}}</table>{{else}}<span class="muted">No webhook event yet.</span>{{end}}</td></tr>
 {{else}}<tr><td colspan="5">No orders yet.</td></tr>{{end}}</table>{{end}}`,
 
 	"settings": `{{define "content"}}<h1>Settings › Store Settings › Stripe</h1>
 {{if .Saved}}<p class="ok" id="saved">Saved. The new settings are live; requests already running finish with the previous ones.</p>{{end}}
 {{with .Connection}}<p class="{{if .OK}}ok{{else}}error{{end}}" id="connection">{{if .OK}}✓ {{else}}✗ {{end}}{{.Message}}</p>{{end}}
+{{with .Endpoint}}<div class="{{if .OK}}ok{{else}}error{{end}}" id="endpoint-check" role="status"><span id="endpoint-summary">{{if .OK}}✓ {{else}}✗ {{end}}{{.Message}}</span>
+{{if .Fields}}<ul class="checks">{{range .Fields}}<li id="endpoint-{{.Field}}" data-field="WebhookEndpoint.{{.Field}}"><strong>{{.Label}}</strong>: {{.Message}}</li>{{end}}</ul>{{end}}</div>{{end}}
 {{with index .Errors "form"}}<p class="error">{{.}}</p>{{end}}
 {{if .Offline}}<p class="notice">Offline mode: the API is the simulator in front of stripe-mock, which takes any test key. It signs webhooks with {{.SimSecret}}: if you change the webhook secret here, keep that one under previous secrets, or the store will refuse its events, as it would Stripe's.</p>{{end}}
 <form method="post" action="/admin/settings" autocomplete="off">
@@ -200,7 +208,9 @@ With real keys, forward the webhooks: <code>stripe listen --forward-to localhost
 
 <button type="submit" name="action" value="save" id="save">Save</button>
 <button type="submit" name="action" value="test" id="test-connection" class="secondary">Test connection</button>
+<button type="submit" name="action" value="endpoint" id="check-endpoint" class="secondary">Check webhook endpoint</button>
 </form>
+<p class="muted">"Check webhook endpoint" asks Stripe whether an endpoint sends this store's events to <code id="endpoint-url">{{.EndpointURL}}</code>: enabled, at an API version the store reads, with every event it needs.{{if .Offline}} Offline, the simulator lists one; misconfigure it on its page (<a href="{{.SimPage}}">simulated Stripe</a>) to see the report.{{end}}</p>
 <p class="muted">Live settings: version {{.Version}}, since {{.Since.Format "15:04:05"}}.</p>{{end}}`,
 
 	"error": `{{define "content"}}<h1>{{.Title}}</h1><p class="error" id="error">{{.Message}}</p><p><a href="/">Back to the shop</a></p>{{end}}`,
