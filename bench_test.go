@@ -40,7 +40,7 @@ import (
 // go.work at the repository root from hiding the tools module's tools.)
 
 // benchSecret signs the benchmark payloads.
-const benchSecret = "whsec_benchmarksigningsecret000001"
+const benchSecret = "whsec_xxxxbenchmarksigningsecret000001"
 
 func benchConfig() stripegateway.Config {
 	return stripegateway.Config{
@@ -520,6 +520,14 @@ func TestVerifyAndParseMatchesStripeGo(t *testing.T) {
 			}
 			if err := json.Unmarshal(e.Data.Raw, want); err != nil {
 				t.Fatal(err)
+			}
+			// The one difference, on purpose: an Outcome holds no client
+			// secret.
+			switch w := want.(type) {
+			case *stripe.PaymentIntent:
+				w.ClientSecret = ""
+			case *stripe.CheckoutSession:
+				w.ClientSecret = ""
 			}
 			if !reflect.DeepEqual(got, want) {
 				gj, _ := json.Marshal(got)

@@ -34,7 +34,7 @@ const (
 	// default (the zero CheckoutMode means CheckoutPayment).
 	CheckoutPayment CheckoutMode = "payment"
 	// CheckoutSubscription starts a subscription: every inline item is
-	// billed every CheckoutRequest.Recurring interval.
+	// billed every CheckoutRequest.Interval.
 	CheckoutSubscription CheckoutMode = "subscription"
 	// CheckoutDeferredCapture authorizes a one-time payment now (the card is
 	// held, capture_method=manual) and leaves the capture to Capture, or
@@ -42,17 +42,6 @@ const (
 	// days. Completion is reported as PaymentAuthorized.
 	CheckoutDeferredCapture CheckoutMode = "deferred_capture"
 )
-
-// Recurring is how often a subscription is billed: every IntervalCount
-// Intervals, at most three years (3 years, 36 months, 156 weeks or 1095
-// days).
-type Recurring struct {
-	// Interval is the billing period's unit: stripe.PriceRecurringIntervalDay,
-	// Week, Month or Year. Required.
-	Interval stripe.PriceRecurringInterval
-	// IntervalCount is the number of Intervals between bills; 0 means 1.
-	IntervalCount int64
-}
 
 // LineItem is one line of an order. Give either Name and UnitAmount (an
 // inline price), or PriceID (an existing Stripe Price); Quantity always.
@@ -99,10 +88,14 @@ type CheckoutRequest struct {
 	// subscription mode).
 	Items []LineItem
 
-	// Recurring is the billing period of the inline items in subscription
-	// mode, where it is required if there is an inline item. It must be
-	// nil in the other modes.
-	Recurring *Recurring
+	// Interval and IntervalCount say how often the inline items of a
+	// subscription are billed: every IntervalCount Intervals
+	// (stripe.PriceRecurringIntervalDay, Week, Month or Year; a count of 0
+	// means 1), at most three years (3 years, 36 months, 156 weeks or 1095
+	// days). Interval is required in subscription mode if there is an
+	// inline item, and must be empty in the other modes.
+	Interval      stripe.PriceRecurringInterval
+	IntervalCount int64
 
 	// SuccessURL is where Stripe sends the customer after paying: an
 	// absolute http or https URL. It may contain {CHECKOUT_SESSION_ID},

@@ -125,7 +125,7 @@ func TestCreateCheckoutSendsExactParams(t *testing.T) {
 			name: "subscription",
 			req: func(r *CheckoutRequest) {
 				r.Mode = CheckoutSubscription
-				r.Recurring = &Recurring{Interval: stripe.PriceRecurringIntervalMonth, IntervalCount: 3}
+				r.Interval, r.IntervalCount = stripe.PriceRecurringIntervalMonth, 3
 			},
 			form: func(v url.Values) {
 				v.Set("mode", "subscription")

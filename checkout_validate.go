@@ -58,7 +58,7 @@ const maxStripeURLLength = 5000
 type checkoutPlan struct {
 	mode      CheckoutMode
 	cur       money.Currency
-	recurring *Recurring // normalized; nil outside subscription mode
+	recurring *recurring // normalized; nil outside subscription mode
 	params    *stripe.CheckoutSessionParams
 
 	total         int64 // minor units of the items known so far
@@ -97,7 +97,7 @@ func (g *Gateway) planCheckout(req CheckoutRequest) (*checkoutPlan, error) {
 	}
 	p.cur = cur
 
-	if err := p.checkRecurring(req.Recurring); err != nil {
+	if err := p.checkRecurring(req.Interval, req.IntervalCount); err != nil {
 		return nil, err
 	}
 	if err := checkURL("SuccessURL", req.SuccessURL, true); err != nil {
@@ -195,23 +195,29 @@ func (g *Gateway) planCheckout(req CheckoutRequest) (*checkoutPlan, error) {
 	return p, nil
 }
 
+// recurring is how often a subscription bills: every count intervals.
+type recurring struct {
+	interval stripe.PriceRecurringInterval
+	count    int64
+}
+
 // checkRecurring validates and normalizes the subscription interval.
-func (p *checkoutPlan) checkRecurring(r *Recurring) error {
+func (p *checkoutPlan) checkRecurring(interval stripe.PriceRecurringInterval, count int64) error {
 	if p.mode != CheckoutSubscription {
-		if r != nil {
-			return invalidField("Recurring", "is only for CheckoutSubscription mode; leave it nil in %s mode", p.mode)
+		if interval != "" || count != 0 {
+			return invalidField("Interval", "is only for CheckoutSubscription mode; leave Interval and IntervalCount empty in %s mode", p.mode)
 		}
 		return nil
 	}
-	if r == nil {
+	if interval == "" && count == 0 {
 		return nil // required only if there is an inline item: see lineItems
 	}
-	n := r.IntervalCount
+	n := count
 	if n == 0 {
 		n = 1
 	}
 	var max int64
-	switch r.Interval {
+	switch interval {
 	case stripe.PriceRecurringIntervalDay:
 		max = 1095
 	case stripe.PriceRecurringIntervalWeek:
@@ -221,14 +227,14 @@ func (p *checkoutPlan) checkRecurring(r *Recurring) error {
 	case stripe.PriceRecurringIntervalYear:
 		max = 3
 	case "":
-		return invalidField("Recurring.Interval", "is required: use stripe.PriceRecurringIntervalDay, Week, Month or Year")
+		return invalidField("Interval", "is required with an IntervalCount: use stripe.PriceRecurringIntervalDay, Week, Month or Year")
 	default:
-		return invalidField("Recurring.Interval", "unknown interval %q: use stripe.PriceRecurringIntervalDay, Week, Month or Year", r.Interval)
+		return invalidField("Interval", "unknown interval %q: use stripe.PriceRecurringIntervalDay, Week, Month or Year", interval)
 	}
 	if n < 1 || n > max {
-		return invalidField("Recurring.IntervalCount", "%d is out of range: bill every 1 to %d %ss (Stripe allows at most three years)", r.IntervalCount, max, r.Interval)
+		return invalidField("IntervalCount", "%d is out of range: bill every 1 to %d %ss (Stripe allows at most three years)", count, max, interval)
 	}
-	p.recurring = &Recurring{Interval: r.Interval, IntervalCount: n}
+	p.recurring = &recurring{interval: interval, count: n}
 	return nil
 }
 
@@ -253,7 +259,7 @@ func (p *checkoutPlan) lineItems(items []LineItem) ([]*stripe.CheckoutSessionLin
 			return nil, invalidField("Items", "%d line items, but Stripe allows at most %d recurring and %d one-time ones in subscription mode", len(items), maxSubscriptionLineItems, maxSubscriptionLineItems)
 		}
 		if inline > 0 && p.recurring == nil {
-			return nil, invalidField("Recurring", "is required in subscription mode for items without a PriceID: say how often they are billed")
+			return nil, invalidField("Interval", "is required in subscription mode for items without a PriceID: say how often they are billed")
 		}
 	default:
 		if len(items) > maxPaymentLineItems {
@@ -308,8 +314,8 @@ func (p *checkoutPlan) lineItems(items []LineItem) ([]*stripe.CheckoutSessionLin
 		}
 		if p.recurring != nil {
 			pd.Recurring = &stripe.CheckoutSessionLineItemPriceDataRecurringParams{
-				Interval:      stripe.String(string(p.recurring.Interval)),
-				IntervalCount: stripe.Int64(p.recurring.IntervalCount),
+				Interval:      stripe.String(string(p.recurring.interval)),
+				IntervalCount: stripe.Int64(p.recurring.count),
 			}
 			p.recurringRefs++
 		}

@@ -182,10 +182,10 @@ func TestCreateCheckoutValidation(t *testing.T) {
 		{name: "101 items", req: func(r *CheckoutRequest) { r.Items = many(101) },
 			wantErr: ErrInvalidRequest, wantMsg: []string{"101 line items", "at most 100"}},
 		{name: "20 subscription items", req: func(r *CheckoutRequest) {
-			r.Mode, r.Recurring, r.Items = CheckoutSubscription, &Recurring{Interval: stripe.PriceRecurringIntervalYear}, many(20)
+			r.Mode, r.Interval, r.Items = CheckoutSubscription, stripe.PriceRecurringIntervalYear, many(20)
 		}, want: map[string]string{"line_items[19][price_data][recurring][interval]": "year", "line_items[19][price_data][recurring][interval_count]": "1"}},
 		{name: "21 subscription items", req: func(r *CheckoutRequest) {
-			r.Mode, r.Recurring, r.Items = CheckoutSubscription, &Recurring{Interval: stripe.PriceRecurringIntervalMonth}, many(21)
+			r.Mode, r.Interval, r.Items = CheckoutSubscription, stripe.PriceRecurringIntervalMonth, many(21)
 		}, wantErr: ErrInvalidRequest, wantMsg: []string{"at most 20"}},
 
 		// Metadata.
@@ -244,19 +244,19 @@ func TestCreateCheckoutValidation(t *testing.T) {
 
 		// Modes.
 		{name: "unknown mode", req: func(r *CheckoutRequest) { r.Mode = "setup" }, wantErr: ErrInvalidRequest, wantMsg: []string{"Mode"}},
-		{name: "Recurring outside subscription mode", req: func(r *CheckoutRequest) { r.Recurring = &Recurring{Interval: stripe.PriceRecurringIntervalMonth} },
-			wantErr: ErrInvalidRequest, wantMsg: []string{"Recurring"}},
-		{name: "subscription needs Recurring", req: func(r *CheckoutRequest) { r.Mode = CheckoutSubscription },
-			wantErr: ErrInvalidRequest, wantMsg: []string{"Recurring"}},
+		{name: "Recurring outside subscription mode", req: func(r *CheckoutRequest) { r.Interval = stripe.PriceRecurringIntervalMonth },
+			wantErr: ErrInvalidRequest, wantMsg: []string{"Interval"}},
+		{name: "subscription needs Interval", req: func(r *CheckoutRequest) { r.Mode = CheckoutSubscription },
+			wantErr: ErrInvalidRequest, wantMsg: []string{"Interval"}},
 		{name: "every 36 months", req: func(r *CheckoutRequest) {
-			r.Mode, r.Recurring = CheckoutSubscription, &Recurring{Interval: stripe.PriceRecurringIntervalMonth, IntervalCount: 36}
+			r.Mode, r.Interval, r.IntervalCount = CheckoutSubscription, stripe.PriceRecurringIntervalMonth, 36
 		}, want: map[string]string{"line_items[0][price_data][recurring][interval_count]": "36"}},
 		{name: "every 37 months", req: func(r *CheckoutRequest) {
-			r.Mode, r.Recurring = CheckoutSubscription, &Recurring{Interval: stripe.PriceRecurringIntervalMonth, IntervalCount: 37}
-		}, wantErr: ErrInvalidRequest, wantMsg: []string{"Recurring.IntervalCount"}},
+			r.Mode, r.Interval, r.IntervalCount = CheckoutSubscription, stripe.PriceRecurringIntervalMonth, 37
+		}, wantErr: ErrInvalidRequest, wantMsg: []string{"IntervalCount"}},
 		{name: "unknown interval", req: func(r *CheckoutRequest) {
-			r.Mode, r.Recurring = CheckoutSubscription, &Recurring{Interval: "fortnight"}
-		}, wantErr: ErrInvalidRequest, wantMsg: []string{"Recurring.Interval"}},
+			r.Mode, r.Interval = CheckoutSubscription, "fortnight"
+		}, wantErr: ErrInvalidRequest, wantMsg: []string{"Interval"}},
 		{name: "unknown 3-D Secure choice", req: func(r *CheckoutRequest) { r.ThreeDSecure = "sometimes" },
 			wantErr: ErrInvalidRequest, wantMsg: []string{"ThreeDSecure"}},
 		{name: "PriceID and inline price", req: func(r *CheckoutRequest) { r.Items[0].PriceID = "price_123" },
@@ -327,12 +327,12 @@ func TestCreateCheckoutWithPriceIDs(t *testing.T) {
 		{name: "recurring price in subscription mode", req: subscription},
 		{name: "with an inline item of the same interval", req: func(r *CheckoutRequest) {
 			subscription(r)
-			r.Recurring = &Recurring{Interval: stripe.PriceRecurringIntervalMonth}
+			r.Interval = stripe.PriceRecurringIntervalMonth
 			r.Items = append(r.Items, LineItem{Name: "Support", UnitAmount: decAmount("5"), Quantity: 1})
 		}},
 		{name: "with an inline item of another interval", req: func(r *CheckoutRequest) {
 			subscription(r)
-			r.Recurring = &Recurring{Interval: stripe.PriceRecurringIntervalYear}
+			r.Interval = stripe.PriceRecurringIntervalYear
 			r.Items = append(r.Items, LineItem{Name: "Support", UnitAmount: decAmount("5"), Quantity: 1})
 		}, wantErr: ErrInvalidRequest, wantMsg: []string{"Items[0] (price_123)", "one interval"}},
 		{name: "recurring price in payment mode", req: func(r *CheckoutRequest) {

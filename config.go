@@ -229,6 +229,10 @@ func plausibleAmount(d decimal.Decimal) bool {
 	return e >= -maxAmountExponent && e <= maxAmountExponent && d.Coefficient().BitLen() <= 213
 }
 
+// minWebhookSecretBody is the shortest signing secret Stripe makes, after
+// its whsec_ prefix: the Dashboard's have 32 characters, stripe listen's 64.
+const minWebhookSecretBody = 32
+
 // webhookSecretProblem describes what is wrong with a webhook secret, or "".
 func webhookSecretProblem(s string) string {
 	if s != strings.TrimSpace(s) {
@@ -236,6 +240,9 @@ func webhookSecretProblem(s string) string {
 	}
 	switch p := parseKey(s); p.kind {
 	case keyWebhookSecret:
+		if len(p.body) < minWebhookSecretBody {
+			return fmt.Sprintf("is too short to be a Stripe signing secret (%d characters after whsec_; Stripe's have %d or more): copy the whole secret from the endpoint's page in Developers > Webhooks, or from stripe listen", len(p.body), minWebhookSecretBody)
+		}
 		return ""
 	case keySecret, keyRestricted, keyPublishable:
 		return fmt.Sprintf("holds an API %s (%s), not a webhook signing secret: it must start with whsec_", p.kind, redact.Key(s))

@@ -353,10 +353,11 @@ func (g *Gateway) shapeOf(version string) (wire.Shape, bool) {
 	return wire.Basil, g.opts.webhook.acceptsAPIVersion(version)
 }
 
-// finish fills the event fields of an Outcome and logs what the host
-// should know of it.
+// finish fills the event fields of an Outcome, removes client secrets, and
+// logs what the host should know of it.
 func (g *Gateway) finish(o *Outcome, h *eventHead) {
 	o.setEvent(h)
+	o.dropClientSecrets()
 	if c := o.orderConflict; c[0] != "" {
 		g.logger.Warn("stripegateway: the checkout session's client_reference_id and order_id metadata name different orders; the payment is attributed to neither",
 			"event_id", h.ID, "event_type", string(h.Type), "session_id", o.SessionID,

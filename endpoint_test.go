@@ -156,4 +156,7 @@ func TestCheckWebhookEndpointAgainstStripeMock(t *testing.T) {
 	require.NotEmpty(t, reqs)
 	assert.Equal(t, "GET", reqs[0].Method)
 	assert.Equal(t, "/v1/webhook_endpoints", reqs[0].Path)
+	for _, r := range reqs {
+		assertInSpec(t, r)
+	}
 }

@@ -129,7 +129,7 @@ func exampleConfig() stripegateway.Config {
 		Mode:           stripegateway.ModeTest,
 		PublishableKey: "pk_test_exampleexampleexample00",
 		SecretKey:      "sk_test_exampleexampleexample00",
-		WebhookSecret:  "whsec_exampleexampleexample0000",
+		WebhookSecret:  "whsec_xxxxxxxexampleexampleexample0000",
 	}
 }
 

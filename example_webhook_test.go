@@ -24,7 +24,7 @@ func ExampleGateway_WebhookHandler() {
 		Mode:           stripegateway.ModeTest,
 		PublishableKey: "pk_test_51Hexamplepublishablekey00",
 		SecretKey:      "sk_test_51Hexamplesecretkey000000",
-		WebhookSecret:  "whsec_exampleendpointsigningsecret",
+		WebhookSecret:  "whsec_xxxxexampleendpointsigningsecret",
 	}
 	g, err := stripegateway.New(cfg)
 	if err != nil {
@@ -91,7 +91,7 @@ func ExampleGateway_VerifyAndParse() {
 		Mode:           stripegateway.ModeTest,
 		PublishableKey: "pk_test_51Hexamplepublishablekey00",
 		SecretKey:      "sk_test_51Hexamplesecretkey000000",
-		WebhookSecret:  "whsec_exampleendpointsigningsecret",
+		WebhookSecret:  "whsec_xxxxexampleendpointsigningsecret",
 	}
 	g, err := stripegateway.New(cfg)
 	if err != nil {

@@ -48,7 +48,7 @@ func TestGatewayConfigIsACopy(t *testing.T) {
 	g, err := New(cfg)
 	require.NoError(t, err)
 	cfg.DisplayName = "changed after New"
-	cfg.PreviousWebhookSecrets[0] = "whsec_changedafternew000000000"
+	cfg.PreviousWebhookSecrets[0] = "whsec_xxxxxxxxchangedafternew000000000"
 
 	got := g.Config()
 	assert.Equal(t, "Credit Card", got.DisplayName)
@@ -57,7 +57,7 @@ func TestGatewayConfigIsACopy(t *testing.T) {
 	assert.False(t, g.livemode())
 	assert.Equal(t, Secret(testPK), got.PublishableKey)
 	assert.Equal(t, []Secret{testWHSEC2}, got.PreviousWebhookSecrets, "New must copy the Config")
-	got.PreviousWebhookSecrets[0] = "whsec_changedbythecaller0000000"
+	got.PreviousWebhookSecrets[0] = "whsec_xxxxxxxchangedbythecaller0000000"
 	assert.Equal(t, []Secret{testWHSEC2}, g.Config().PreviousWebhookSecrets, "Config must return a copy")
 }
 

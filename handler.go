@@ -25,8 +25,9 @@ import (
 // the handler answer 500, so that Stripe delivers the event again later;
 // returning nil marks the event processed, and later deliveries of it are
 // answered 200 without calling back. Its ctx carries the request's values
-// but is not canceled when Stripe hangs up: it ends when the event's claim
-// expires, the lease (WithEventLease) after the callback started.
+// but is not canceled when Stripe hangs up: the event's claim is renewed
+// while the callback runs, and ctx ends only if a renewal finds the claim
+// lost, or after 12 leases (WithEventLease).
 type Handlers struct {
 	OnPaymentSucceeded      func(ctx context.Context, o *Outcome) error
 	OnPaymentPending        func(ctx context.Context, o *Outcome) error
@@ -177,13 +178,54 @@ func (wh *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		respond(w, http.StatusBadRequest, bodyBadRequest)
 		return
 	}
-	log := g.logger.With("event_id", o.EventID, "event_type", string(o.EventType), "kind", string(o.Kind))
+	switch res, _ := g.process(ctx, o, wh.h); res {
+	case processed, noCallback:
+		respond(w, http.StatusOK, bodyOK)
+	case duplicate:
+		respond(w, http.StatusOK, bodyDuplicate)
+	case busy:
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(g.opts.webhook.lease)))
+		respond(w, http.StatusConflict, bodyInProgress)
+	case storeFailed:
+		w.Header().Set("Retry-After", "60")
+		respond(w, http.StatusServiceUnavailable, bodyUnavailable)
+	default: // callbackFailed
+		respond(w, http.StatusInternalServerError, bodyInternalError)
+	}
+}
 
-	cb := wh.h.callback(o.Kind)
+// processResult is what processing one Outcome came to.
+type processResult int
+
+const (
+	processed      processResult = iota // the callback succeeded
+	noCallback                          // no callback handles the kind
+	duplicate                           // the event was processed before
+	busy                                // another delivery is processing it
+	storeFailed                         // the event store failed
+	callbackFailed                      // the callback failed or panicked
+)
+
+// completeAttempts is how often Complete is tried after a successful
+// callback, with waits of 100 ms, 400 ms and 1.6 s in between.
+const completeAttempts = 4
+
+// maxCallbackLeases bounds how long a callback may run while its claim is
+// renewed: this many leases (an hour by default). Its context ends then.
+const maxCallbackLeases = 12
+
+// process runs the callback of o's kind at most once per event across
+// deliveries, through the event store, and logs what happened. It is shared
+// by the webhook handler and RecoverEvents.
+//
+// The error is the store's (storeFailed) or the callback's (callbackFailed),
+// already logged.
+func (g *Gateway) process(ctx context.Context, o *Outcome, h Handlers) (processResult, error) {
+	log := g.logger.With("event_id", o.EventID, "event_type", string(o.EventType), "kind", string(o.Kind))
+	cb := h.callback(o.Kind)
 	if cb == nil {
 		log.DebugContext(ctx, "stripegateway: webhook event has no callback")
-		respond(w, http.StatusOK, bodyOK)
-		return
+		return noCallback, nil
 	}
 
 	store := g.opts.webhook.store
@@ -198,34 +240,24 @@ func (wh *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, err := store.Claim(ctx, claim)
 	if err != nil {
 		log.ErrorContext(ctx, "stripegateway: webhook event store failed to claim the event", "status", http.StatusServiceUnavailable, "error", redact.Text(err.Error()))
-		w.Header().Set("Retry-After", "60")
-		respond(w, http.StatusServiceUnavailable, bodyUnavailable)
-		return
+		return storeFailed, err
 	}
 	switch status {
 	case ClaimAcquired:
 	case ClaimCompleted:
 		log.InfoContext(ctx, "stripegateway: webhook event already processed")
-		respond(w, http.StatusOK, bodyDuplicate)
-		return
+		return duplicate, nil
 	case ClaimBusy:
 		log.InfoContext(ctx, "stripegateway: webhook event is being processed by another delivery", "status", http.StatusConflict)
-		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(g.opts.webhook.lease)))
-		respond(w, http.StatusConflict, bodyInProgress)
-		return
+		return busy, nil
 	default:
 		log.ErrorContext(ctx, "stripegateway: webhook event store returned an unknown claim status", "status", http.StatusServiceUnavailable, "claim_status", int(status))
-		respond(w, http.StatusServiceUnavailable, bodyUnavailable)
-		return
+		return storeFailed, fmt.Errorf("the event store's Claim returned an unknown status %d", int(status))
 	}
 
 	// The callback runs to its end even if Stripe hangs up, so that work
-	// that succeeded is recorded; it must end within the lease, after which
-	// another delivery may take the event over. (The lease is measured on
-	// the real clock here: a context's deadline cannot follow WithClock.)
-	cbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.opts.webhook.lease)
-	cbErr := runCallback(cbCtx, cb, o)
-	cancel()
+	// that succeeded is recorded. Its claim is renewed while it runs.
+	cbErr := g.runClaimed(ctx, log, claim, func(cbCtx context.Context) error { return runCallback(cbCtx, cb, o) })
 
 	storeCtx, cancelStore := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancelStore()
@@ -241,16 +273,91 @@ func (wh *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err := store.Release(storeCtx, claim, reason); err != nil {
 			log.ErrorContext(ctx, "stripegateway: webhook event store failed to release the event", "error", redact.Text(err.Error()))
 		}
-		respond(w, http.StatusInternalServerError, bodyInternalError)
-		return
+		return callbackFailed, cbErr
 	}
-	if err := store.Complete(storeCtx, claim); err != nil {
+	if err := completeWithRetry(storeCtx, store, claim); err != nil {
 		// The callback did its work: answering 200 stops Stripe from
-		// delivering the event again, which is what the host wants.
-		log.ErrorContext(ctx, "stripegateway: webhook event store failed to record the processed event", "error", redact.Text(err.Error()))
+		// delivering the event again, which is what the host wants. The
+		// event's record stays "processing" until its lease ends; a
+		// delivery after that would run the callback again (see the
+		// README's "Exactly once").
+		log.ErrorContext(ctx, "stripegateway: webhook event store failed to record the processed event; a delivery after its lease ends would run the callback again", "error", redact.Text(err.Error()))
 	}
 	log.InfoContext(ctx, "stripegateway: webhook event processed", "order_id", o.OrderID)
-	respond(w, http.StatusOK, bodyOK)
+	return processed, nil
+}
+
+// runClaimed runs fn while renewing claim: every third of the lease, a Claim
+// by the same owner extends it, so that a slow callback is not taken over
+// by another delivery. fn's context ends if a renewal finds the claim lost
+// (or the store unreachable until the lease ran out), or after
+// maxCallbackLeases leases. Renewals read the real clock for their timing
+// and the gateway's clock (WithClock) for the claim's times.
+func (g *Gateway) runClaimed(ctx context.Context, log *slog.Logger, claim EventClaim, fn func(context.Context) error) error {
+	lease := g.opts.webhook.lease
+	store := g.opts.webhook.store
+	fnCtx, cancel := context.WithTimeoutCause(context.WithoutCancel(ctx), maxCallbackLeases*lease, errors.New("the callback ran longer than its longest lease"))
+	defer cancel()
+	stop := make(chan struct{})
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		tick := time.NewTicker(lease / 3)
+		defer tick.Stop()
+		held := time.Now().Add(lease) // the claim is ours until then
+		for {
+			select {
+			case <-stop:
+				return
+			case <-fnCtx.Done():
+				return
+			case <-tick.C:
+			}
+			now := g.opts.now()
+			c := claim
+			c.Now, c.Expires = now, now.Add(lease)
+			renewCtx, cancelRenew := context.WithTimeout(fnCtx, lease/3)
+			st, err := store.Claim(renewCtx, c)
+			cancelRenew()
+			switch {
+			case err == nil && st == ClaimAcquired:
+				held = time.Now().Add(lease)
+			case err == nil:
+				log.ErrorContext(ctx, "stripegateway: the event's claim was lost while its callback ran; stopping the callback", "claim_status", int(st))
+				cancel()
+				return
+			case time.Now().After(held):
+				log.ErrorContext(ctx, "stripegateway: the event's claim could not be renewed before its lease ended; stopping the callback", "error", redact.Text(err.Error()))
+				cancel()
+				return
+			default:
+				log.WarnContext(ctx, "stripegateway: renewing the event's claim failed; retrying", "error", redact.Text(err.Error()))
+			}
+		}
+	}()
+	err := fn(fnCtx)
+	close(stop)
+	<-renewed
+	return err
+}
+
+// completeWithRetry records a processed event, trying again after a
+// failure: the callback's work is done, and a lost record would let a later
+// delivery run it again. ErrClaimLost is final.
+func completeWithRetry(ctx context.Context, store EventStore, claim EventClaim) error {
+	wait := 100 * time.Millisecond
+	var err error
+	for attempt := 1; ; attempt++ {
+		if err = store.Complete(ctx, claim); err == nil || errors.Is(err, ErrClaimLost) || attempt == completeAttempts {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait *= 4
+	}
 }
 
 // panicError is a recovered panic of a callback.
@@ -281,10 +388,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	}
 	body := http.MaxBytesReader(w, r.Body, limit)
 	defer body.Close()
+	// The buffer grows with what arrives, never with what the client
+	// declares: a Content-Length alone costs the server nothing.
 	var buf bytes.Buffer
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + 1) // +1: room for the read that sees EOF
-	}
 	if _, err := buf.ReadFrom(body); err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,8 +31,8 @@ import (
 
 // Credentials of the handler tests, in the shapes of real ones.
 const (
-	hSecret     = "whsec_handlertestsigningsecret0001"
-	hSecretPrev = "whsec_handlertestprevioussecret0002"
+	hSecret     = "whsec_xxxxhandlertestsigningsecret0001"
+	hSecretPrev = "whsec_xxxhandlertestprevioussecret0002"
 	hPath       = "/gateways/stripe/notification"
 )
 
@@ -201,7 +202,7 @@ func TestHandlerHostileInput(t *testing.T) {
 		{"DELETE", withMethod(http.MethodDelete), nil, 405, false},
 		{"HEAD", withMethod(http.MethodHead), nil, 405, false},
 		{"two signatures, only the second valid", withHeader(valid, fmt.Sprintf("%s,v1=%s,v1=%s", ts, strings.Repeat("ab", 32), sig)), nil, 200, true},
-		{"signed with the previous secret and an unknown one", stripegatewaytest.NewRequest(hPath, valid, "whsec_unknownsecret00000000000000", stripegatewaytest.At(hNow), stripegatewaytest.AlsoSignedWith(hSecretPrev)), nil, 200, true},
+		{"signed with the previous secret and an unknown one", stripegatewaytest.NewRequest(hPath, valid, "whsec_xxxxxunknownsecret00000000000000", stripegatewaytest.At(hNow), stripegatewaytest.AlsoSignedWith(hSecretPrev)), nil, 200, true},
 		{"chunked valid body", chunked(valid), nil, 200, true},
 	}
 	require.GreaterOrEqual(t, len(tests), 25)
@@ -425,7 +426,7 @@ func TestHandlerCallbackContext(t *testing.T) {
 	req := stripegatewaytest.NewRequest(hPath, paidEvent().MustJSON(), hSecret, stripegatewaytest.At(hNow)).WithContext(ctx)
 	rec := serve(h, req)
 	assert.Equal(t, http.StatusOK, rec.Code)
-	assert.WithinDuration(t, time.Now().Add(3*time.Minute), deadline, 30*time.Second)
+	assert.WithinDuration(t, time.Now().Add(12*3*time.Minute), deadline, 30*time.Second, "renewed claims bound a callback at 12 leases")
 	assert.Equal(t, "v", value)
 	assert.NoError(t, errAtCall)
 }
@@ -486,10 +487,12 @@ func TestHandlerCallbackSelection(t *testing.T) {
 
 // failingStore fails where told to.
 type failingStore struct {
-	claimErr    error
-	claimStatus stripegateway.ClaimStatus
-	completeErr error
-	released    atomic.Int32
+	claimErr      error
+	claimStatus   stripegateway.ClaimStatus
+	completeErr   error
+	completeFails int32 // Complete fails this many times, then succeeds
+	completes     atomic.Int32
+	released      atomic.Int32
 }
 
 func (s *failingStore) Claim(context.Context, stripegateway.EventClaim) (stripegateway.ClaimStatus, error) {
@@ -500,6 +503,9 @@ func (s *failingStore) Claim(context.Context, stripegateway.EventClaim) (stripeg
 }
 
 func (s *failingStore) Complete(context.Context, stripegateway.EventClaim) error {
+	if n := s.completes.Add(1); s.completeFails > 0 && n > s.completeFails {
+		return nil
+	}
 	return s.completeErr
 }
 
@@ -532,6 +538,19 @@ func TestHandlerStoreFailures(t *testing.T) {
 	assert.Equal(t, http.StatusOK, serve(h, req()).Code)
 	assert.Equal(t, int32(1), f.calls.Load())
 	assert.Contains(t, f.logs.String(), "disk full")
+
+	// Complete fails twice, then works: it is retried within the request.
+	retried := &failingStore{claimStatus: stripegateway.ClaimAcquired, completeErr: errors.New("connection reset"), completeFails: 2}
+	f, h = newFixture(t, nil, stripegateway.WithEventStore(retried))
+	assert.Equal(t, http.StatusOK, serve(h, req()).Code)
+	assert.Equal(t, int32(3), retried.completes.Load(), "two failures, then the record")
+	assert.NotContains(t, f.logs.String(), "failed to record")
+
+	// A lost claim is not retried.
+	lost := &failingStore{claimStatus: stripegateway.ClaimAcquired, completeErr: stripegateway.ErrClaimLost}
+	_, h = newFixture(t, nil, stripegateway.WithEventStore(lost))
+	assert.Equal(t, http.StatusOK, serve(h, req()).Code)
+	assert.Equal(t, int32(1), lost.completes.Load())
 
 	// A failing callback releases the claim.
 	fs := &failingStore{claimStatus: stripegateway.ClaimAcquired}
@@ -682,4 +701,61 @@ func claimStatus(t *testing.T, store stripegateway.EventStore, id string) stripe
 	st, err := store.Claim(context.Background(), stripegateway.EventClaim{EventID: id, Owner: "probe", Now: hNow, Expires: hNow.Add(time.Minute)})
 	require.NoError(t, err)
 	return st
+}
+
+// TestHandlerRenewsTheClaimOfASlowCallback: a callback that runs three
+// times as long as the lease keeps its claim, so that deliveries meanwhile
+// are told to come back later and the callback runs once.
+func TestHandlerRenewsTheClaimOfASlowCallback(t *testing.T) {
+	start := time.Now()
+	clock := func() time.Time { return hNow.Add(time.Since(start)) } // the real clock, moved to hNow
+	release := make(chan struct{})
+	var calls atomic.Int32
+	g, err := stripegateway.New(handlerConfig(), stripegateway.WithClock(clock), stripegateway.WithEventLease(time.Second))
+	require.NoError(t, err)
+	h := g.WebhookHandler(stripegateway.Handlers{Default: func(ctx context.Context, _ *stripegateway.Outcome) error {
+		calls.Add(1)
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}})
+	payload := paidEvent().MustJSON()
+	req := func() *http.Request {
+		return stripegatewaytest.NewRequest(hPath, payload, hSecret, stripegatewaytest.At(hNow))
+	}
+	first := make(chan int)
+	go func() { first <- serve(h, req()).Code }()
+	for _, after := range []time.Duration{1500 * time.Millisecond, 3 * time.Second} {
+		time.Sleep(time.Until(start.Add(after)))
+		assert.Equal(t, http.StatusConflict, serve(h, req()).Code, "a delivery %s in, past the first lease", after)
+	}
+	close(release)
+	assert.Equal(t, http.StatusOK, <-first)
+	assert.Equal(t, http.StatusOK, serve(h, req()).Code)
+	assert.Equal(t, int32(1), calls.Load(), "the callback ran once")
+}
+
+// TestHandlerBodyMemoryFollowsTheBytesRead: a request that declares a large
+// Content-Length but sends little makes the server hold only what it sent.
+func TestHandlerBodyMemoryFollowsTheBytesRead(t *testing.T) {
+	_, h := newFixture(t, nil)
+	send := func() {
+		r := httptest.NewRequest(http.MethodPost, hPath, strings.NewReader(strings.Repeat("x", 150)))
+		r.ContentLength = 1 << 20 // as claimed; only 150 bytes follow
+		serve(h, r)
+	}
+	send()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	const n = 50
+	for range n {
+		send()
+	}
+	runtime.ReadMemStats(&after)
+	perRequest := (after.TotalAlloc - before.TotalAlloc) / n
+	assert.Less(t, perRequest, uint64(64<<10), "bytes allocated per request: %d", perRequest)
 }

@@ -19,8 +19,8 @@ const (
 	testPK     = "pk_test_51Habcdefghijklmnopqrstuv"
 	testSK     = "sk_test_51Hzyxwvutsrqponmlkjihgfe"
 	testRK     = "rk_test_51Hrestrictedkeyvaluexyz9"
-	testWHSEC  = "whsec_testsigningsecretvalue0001"
-	testWHSEC2 = "whsec_previoussigningsecret00002"
+	testWHSEC  = "whsec_xxxxxxtestsigningsecretvalue0001"
+	testWHSEC2 = "whsec_xxxxxxprevioussigningsecret00002"
 	livePK     = "pk_live_51Hlivepublishablekey12345"
 	liveSK     = "sk_live_51Hlivesecretkeyvalue67890"
 )

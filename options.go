@@ -196,9 +196,11 @@ func WithEventStore(s EventStore) Option {
 }
 
 // WithEventLease sets how long a delivery may hold an event's claim before
-// another delivery may take it over (after a crash, say). Make it longer
-// than any callback takes: the callback's context is canceled when the
-// lease ends. The default is 5 minutes; d must be at least a second.
+// another delivery may take it over (after a crash, say). While a callback
+// runs, its claim is renewed every third of the lease, so the lease bounds
+// how long a crashed process holds an event, not how long a callback may
+// take; a callback's context ends after 12 leases, or when a renewal finds
+// the claim lost. The default is 5 minutes; d must be at least a second.
 func WithEventLease(d time.Duration) Option {
 	return func(o *options) {
 		if d < time.Second {
@@ -221,7 +223,7 @@ func buildOptions(opts []Option) (options, error) {
 		return o, fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(o.errs...))
 	}
 	if o.webhook.store == nil {
-		o.webhook.store = new(MemoryEventStore)
+		o.webhook.store = newMemoryEventStore(o.logger)
 	}
 	return o, nil
 }

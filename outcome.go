@@ -1,7 +1,9 @@
 package stripegateway
 
 import (
+	"bytes"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"time"
 
@@ -242,6 +244,12 @@ type Outcome struct {
 	// and for every event not rendered at API version 2023-10-16: decode it
 	// into the type your own stripe-go (or other library) has for the
 	// event's API version.
+	//
+	// An Outcome holds no client secret: a PaymentIntent's or a Checkout
+	// Session's client_secret, which lets a browser complete a payment, is
+	// emptied in the typed objects and replaced by "[redacted client
+	// secret]" in RawObject, so that printing, logging or marshalling an
+	// Outcome cannot leak one. A webhook has no use for it.
 	RawObject json.RawMessage
 
 	// orderConflict names the two order IDs of a session that disagree, for
@@ -303,4 +311,22 @@ func (o *Outcome) setEvent(h *eventHead) {
 // orderIDFrom returns the order ID stored in metadata, or "".
 func orderIDFrom(metadata map[string]string) string {
 	return metadata[wire.MetadataOrderID]
+}
+
+// clientSecretPattern matches a client secret in JSON text.
+var clientSecretPattern = regexp.MustCompile(`[A-Za-z0-9_]*_secret_[A-Za-z0-9_]+`)
+
+// dropClientSecrets removes client secrets from the typed objects and the
+// raw object, copying RawObject first, as it may share memory with the
+// caller's payload.
+func (o *Outcome) dropClientSecrets() {
+	if o.PaymentIntent != nil {
+		o.PaymentIntent.ClientSecret = ""
+	}
+	if o.CheckoutSession != nil {
+		o.CheckoutSession.ClientSecret = ""
+	}
+	if bytes.Contains(o.RawObject, []byte("_secret_")) {
+		o.RawObject = clientSecretPattern.ReplaceAll(bytes.Clone(o.RawObject), []byte("[redacted client secret]"))
+	}
 }

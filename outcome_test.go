@@ -2,6 +2,10 @@ package stripegateway
 
 import (
 	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -191,5 +195,40 @@ func TestSetupSessionIsNoPayment(t *testing.T) {
 		assert.Equal(t, Unhandled, o.Kind, version)
 		assert.Equal(t, "order-1011", o.OrderID)
 		assert.True(t, o.Amount.IsZero())
+	}
+}
+
+// TestOutcomeHoldsNoClientSecret: a PaymentIntent's client_secret, which
+// lets a browser complete a payment, never reaches an Outcome: not through
+// fmt at any verb, slog or JSON, at 2023-10-16 or at a newer version.
+func TestOutcomeHoldsNoClientSecret(t *testing.T) {
+	t.Parallel()
+	g := newWebhookGateway(t)
+	for _, version := range []string{"2023-10-16", "2025-08-27.basil"} {
+		p := readFixture(t, "payment_intent.succeeded.kwd")
+		require.Contains(t, string(p), "_secret_")
+		p = bytes.Replace(p, []byte(`"api_version": "2023-10-16"`), []byte(`"api_version": "`+version+`"`), 1)
+		orig := bytes.Clone(p)
+		o, err := g.VerifyAndParse(p, sign(p, testWHSEC, testNow))
+		require.NoError(t, err)
+		assert.Equal(t, orig, p, "the caller's payload is not changed")
+		var shown []string
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+			shown = append(shown, fmt.Sprintf(verb, o), fmt.Sprintf(verb, *o))
+		}
+		j, err := json.Marshal(o)
+		require.NoError(t, err)
+		var logs bytes.Buffer
+		for _, h := range []slog.Handler{slog.NewJSONHandler(&logs, nil), slog.NewTextHandler(&logs, nil)} {
+			slog.New(h).Info("outcome", "o", o)
+		}
+		shown = append(shown, string(j), logs.String(), string(o.RawObject))
+		for _, s := range shown {
+			assert.NotContains(t, s, "_secret_", version)
+			assert.NotContains(t, s, hex.EncodeToString([]byte("_secret_")), version)
+		}
+		if version != "2023-10-16" {
+			assert.Contains(t, string(o.RawObject), "[redacted client secret]")
+		}
 	}
 }

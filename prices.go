@@ -95,12 +95,12 @@ func (p *checkoutPlan) addPrice(ref priceRef, pr *stripe.Price) error {
 		if rc.UsageType == stripe.PriceRecurringUsageTypeMetered {
 			return invalidField(field, "metered prices are not supported: the order total could not be checked")
 		}
-		got := Recurring{Interval: rc.Interval, IntervalCount: rc.IntervalCount}
+		got := recurring{interval: rc.Interval, count: rc.IntervalCount}
 		if p.recurring == nil {
 			p.recurring = &got
 		} else if *p.recurring != got {
 			return invalidField(field, "bills every %d %s, but the subscription bills every %d %s; Stripe needs one interval for all recurring items",
-				got.IntervalCount, got.Interval, p.recurring.IntervalCount, p.recurring.Interval)
+				got.count, got.interval, p.recurring.count, p.recurring.interval)
 		}
 		p.recurringRefs++
 	} else if p.mode == CheckoutSubscription {

@@ -40,7 +40,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	cfg := validConfig()
 	cfg.SecretKey = "sk_test_51HSECRETSECRETSECRETSECRETabcd"
 	cfg.WebhookSecret = "whsec_WEBHOOKWEBHOOKWEBHOOKWEBHOOKwxyz"
-	cfg.PreviousWebhookSecrets = []Secret{"whsec_PREVIOUSPREVIOUSPREVIOUS0000"}
+	cfg.PreviousWebhookSecrets = []Secret{"whsec_xxxxPREVIOUSPREVIOUSPREVIOUS0000"}
 	secrets := secretsOf(cfg)
 
 	g, err := New(cfg)

@@ -1,9 +1,11 @@
 package stripegateway
 
 import (
+	"container/heap"
 	"container/list"
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -108,9 +110,11 @@ const (
 // It is bounded: it holds at most MaxEntries events, about 200 to 300 bytes
 // each. A processed event is remembered for the retention period and then
 // forgotten (a redelivery after that runs the callback again). When it is
-// full, the oldest processed event is forgotten first; an event being
-// processed is only dropped once its lease has expired, and if every entry
-// is such an event, Claim returns ErrEventStoreFull.
+// full, the oldest processed event is forgotten first, with a warning in
+// Logger's log since a redelivery of it would run its callback again; an
+// event being processed is only dropped once its lease has expired, and if
+// every entry is such an event, Claim returns ErrEventStoreFull. No call
+// looks at more than the entries it drops.
 //
 // Time is read from the claims (EventClaim.Now), that is from the gateway's
 // clock. Its state does not survive a restart: use a shared, durable store
@@ -122,10 +126,15 @@ type MemoryEventStore struct {
 	// Retention is how long a processed event is remembered; zero or less
 	// means 72 hours. Set it before the store is first used.
 	Retention time.Duration
+	// Logger receives a warning for each processed event dropped to stay
+	// within MaxEntries; nil logs nothing. The default store of a Gateway
+	// logs to the gateway's logger (WithLogger).
+	Logger *slog.Logger
 
 	mu      sync.Mutex
 	entries map[string]*memEntry
 	done    list.List // of *memEntry, the processed entries, oldest first
+	running leaseHeap // the entries being processed, earliest lease end first
 }
 
 type memEntry struct {
@@ -134,6 +143,36 @@ type memEntry struct {
 	expires time.Time     // while processing: the lease's end
 	doneAt  time.Time     // once done
 	done    *list.Element // once done: its place in MemoryEventStore.done
+	index   int           // while processing: its place in running
+}
+
+// leaseHeap orders the entries being processed by the end of their lease.
+type leaseHeap []*memEntry
+
+func (h leaseHeap) Len() int           { return len(h) }
+func (h leaseHeap) Less(i, j int) bool { return h[i].expires.Before(h[j].expires) }
+func (h leaseHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *leaseHeap) Push(x any) {
+	e := x.(*memEntry)
+	e.index = len(*h)
+	*h = append(*h, e)
+}
+func (h *leaseHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	e.index = -1
+	return e
+}
+
+// newMemoryEventStore returns the default store of a Gateway, logging to
+// the gateway's logger.
+func newMemoryEventStore(logger *slog.Logger) *MemoryEventStore {
+	return &MemoryEventStore{Logger: logger}
 }
 
 // bounds returns the store's limits, defaults applied.
@@ -148,7 +187,8 @@ func (s *MemoryEventStore) bounds() (maxEntries int, retention time.Duration) {
 	return maxEntries, retention
 }
 
-// Claim implements EventStore.
+// Claim implements EventStore. A Claim by the owner that holds an event's
+// claim renews it until c.Expires.
 func (s *MemoryEventStore) Claim(_ context.Context, c EventClaim) (ClaimStatus, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -158,11 +198,12 @@ func (s *MemoryEventStore) Claim(_ context.Context, c EventClaim) (ClaimStatus, 
 		switch {
 		case e.done != nil:
 			return ClaimCompleted, nil
-		case c.Now.Before(e.expires):
+		case e.owner != c.Owner && c.Now.Before(e.expires):
 			return ClaimBusy, nil
 		}
-		// The lease ran out: take the claim over.
+		// The owner renews, or the lease ran out: the claim is c's.
 		e.owner, e.expires = c.Owner, c.Expires
+		heap.Fix(&s.running, e.index)
 		return ClaimAcquired, nil
 	}
 	if s.entries == nil {
@@ -171,7 +212,9 @@ func (s *MemoryEventStore) Claim(_ context.Context, c EventClaim) (ClaimStatus, 
 	if len(s.entries) >= maxEntries && !s.evict(c.Now) {
 		return 0, fmt.Errorf("%w: %d events are being processed; raise MemoryEventStore.MaxEntries and pass the store to WithEventStore", ErrEventStoreFull, len(s.entries))
 	}
-	s.entries[c.EventID] = &memEntry{id: c.EventID, owner: c.Owner, expires: c.Expires}
+	e := &memEntry{id: c.EventID, owner: c.Owner, expires: c.Expires}
+	s.entries[c.EventID] = e
+	heap.Push(&s.running, e)
 	return ClaimAcquired, nil
 }
 
@@ -183,6 +226,7 @@ func (s *MemoryEventStore) Complete(_ context.Context, c EventClaim) error {
 	if !ok || e.done != nil || e.owner != c.Owner {
 		return fmt.Errorf("%w: event %s", ErrClaimLost, c.EventID)
 	}
+	heap.Remove(&s.running, e.index)
 	e.doneAt, e.owner = c.Now, ""
 	e.done = s.done.PushBack(e)
 	return nil
@@ -196,6 +240,7 @@ func (s *MemoryEventStore) Release(_ context.Context, c EventClaim, _ string) er
 	if !ok || e.done != nil || e.owner != c.Owner {
 		return fmt.Errorf("%w: event %s", ErrClaimLost, c.EventID)
 	}
+	heap.Remove(&s.running, e.index)
 	delete(s.entries, c.EventID)
 	return nil
 }
@@ -207,28 +252,28 @@ func (s *MemoryEventStore) expire(now time.Time, retention time.Duration) {
 		if now.Sub(e.doneAt) <= retention {
 			return
 		}
-		s.forget(e)
+		s.done.Remove(e.done)
+		delete(s.entries, e.id)
 	}
 }
 
-// evict makes room for one entry: the oldest processed event, else an event
-// whose lease has expired. It reports whether it could.
+// evict makes room for one entry: the oldest processed event, else the
+// event whose lease ended first, if it has. It reports whether it could.
 func (s *MemoryEventStore) evict(now time.Time) bool {
 	if el := s.done.Front(); el != nil {
-		s.forget(el.Value.(*memEntry))
+		e := el.Value.(*memEntry)
+		s.done.Remove(e.done)
+		delete(s.entries, e.id)
+		if s.Logger != nil {
+			s.Logger.Warn("stripegateway: in-memory event store full: forgot a processed event; a redelivery of it would run its callback again (raise MemoryEventStore.MaxEntries, or use a durable store)",
+				"event_id", e.id, "processed_at", e.doneAt)
+		}
 		return true
 	}
-	for id, e := range s.entries {
-		if !now.Before(e.expires) {
-			delete(s.entries, id)
-			return true
-		}
+	if len(s.running) > 0 && !now.Before(s.running[0].expires) {
+		e := heap.Pop(&s.running).(*memEntry)
+		delete(s.entries, e.id)
+		return true
 	}
 	return false
-}
-
-// forget removes a processed entry.
-func (s *MemoryEventStore) forget(e *memEntry) {
-	s.done.Remove(e.done)
-	delete(s.entries, e.id)
 }

@@ -1,8 +1,10 @@
 package stripegateway
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -215,4 +217,63 @@ func TestMemoryEventStoreFootprint(t *testing.T) {
 	t.Logf("in-memory event store: %.0f bytes per entry", perEntry)
 	assert.Less(t, perEntry, 400.0)
 	runtime.KeepAlive(s)
+}
+
+// TestMemoryEventStoreLogsEvictions: a processed event dropped to stay
+// within the bound is logged, since a redelivery of it would run its
+// callback again; an expired in-flight claim is dropped before the store
+// reports itself full, earliest lease first.
+func TestMemoryEventStoreLogsEvictions(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	s := &MemoryEventStore{MaxEntries: 2, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	ctx := context.Background()
+	a := claimAt("evt_a", "o", testNow, time.Minute)
+	_, err := s.Claim(ctx, a)
+	require.NoError(t, err)
+	require.NoError(t, s.Complete(ctx, a))
+	_, err = s.Claim(ctx, claimAt("evt_b", "o", testNow, 2*time.Minute))
+	require.NoError(t, err)
+	st, err := s.Claim(ctx, claimAt("evt_c", "o", testNow, time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, ClaimAcquired, st)
+	assert.Contains(t, logs.String(), "level=WARN")
+	assert.Contains(t, logs.String(), "evt_a")
+
+	// Full of running claims: refused until the earliest lease ends.
+	_, err = s.Claim(ctx, claimAt("evt_d", "o", testNow.Add(30*time.Second), time.Minute))
+	require.ErrorIs(t, err, ErrEventStoreFull)
+	st, err = s.Claim(ctx, claimAt("evt_d", "o", testNow.Add(61*time.Second), time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, ClaimAcquired, st)
+	// evt_c's claim ended first and was dropped: it is new again, and the
+	// store, with evt_b and evt_d running, is full until evt_b's lease ends.
+	_, err = s.Claim(ctx, claimAt("evt_c", "other", testNow.Add(61*time.Second), time.Minute))
+	require.ErrorIs(t, err, ErrEventStoreFull)
+	st, err = s.Claim(ctx, claimAt("evt_c", "other", testNow.Add(120500*time.Millisecond), time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, ClaimAcquired, st)
+	st, err = s.Claim(ctx, claimAt("evt_d", "other", testNow.Add(120500*time.Millisecond), time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, ClaimBusy, st, "evt_d still runs")
+}
+
+// TestMemoryEventStoreRenewal: a Claim by the owner renews its claim; by
+// anyone else it is busy until the renewed lease ends.
+func TestMemoryEventStoreRenewal(t *testing.T) {
+	t.Parallel()
+	var s MemoryEventStore
+	ctx := context.Background()
+	_, err := s.Claim(ctx, claimAt("evt_1", "owner", testNow, time.Minute))
+	require.NoError(t, err)
+	st, err := s.Claim(ctx, claimAt("evt_1", "owner", testNow.Add(50*time.Second), time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, ClaimAcquired, st, "renewed")
+	st, err = s.Claim(ctx, claimAt("evt_1", "other", testNow.Add(90*time.Second), time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, ClaimBusy, st, "the renewed lease runs to 110 s")
+	st, err = s.Claim(ctx, claimAt("evt_1", "other", testNow.Add(111*time.Second), time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, ClaimAcquired, st, "taken over once the renewed lease ended")
+	assert.ErrorIs(t, s.Complete(ctx, claimAt("evt_1", "owner", testNow.Add(112*time.Second), time.Minute)), ErrClaimLost)
 }

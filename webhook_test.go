@@ -267,7 +267,7 @@ func TestParseFastAndSlowPathsAgree(t *testing.T) {
 			require.NotNil(t, spec, "the type hint must find the event's type")
 			head, fast, ok := spec.full(payload)
 			require.True(t, ok)
-			fast.setEvent(&head)
+			g.finish(fast, &head)
 			assert.Equal(t, slow, fast)
 		})
 	}
@@ -319,7 +319,7 @@ func TestVerifyAndParseSignatureErrors(t *testing.T) {
 		{"bad timestamp", payload, "t=yesterday,v1=" + sig, []error{ErrInvalidSignature, webhook.ErrInvalidHeader}},
 		{"no v1 signature", payload, ts, []error{ErrInvalidSignature, webhook.ErrNoValidSignature}},
 		{"v0 only", payload, ts + ",v0=" + sig, []error{ErrInvalidSignature, webhook.ErrNoValidSignature}},
-		{"wrong secret", payload, sign(payload, "whsec_someothersecretvalue000000", testNow), []error{ErrInvalidSignature, webhook.ErrNoValidSignature}},
+		{"wrong secret", payload, sign(payload, "whsec_xxxxxxsomeothersecretvalue000000", testNow), []error{ErrInvalidSignature, webhook.ErrNoValidSignature}},
 		{"altered payload", bytes.Replace(payload, []byte("4999"), []byte("0001"), 1), valid, []error{ErrInvalidSignature, webhook.ErrNoValidSignature}},
 		{"signature for another timestamp", payload, fmt.Sprintf("t=%d,v1=%s", testNow.Unix()+1, sig), []error{ErrInvalidSignature, webhook.ErrNoValidSignature}},
 		{"signed without t", payload, "v1=" + hexSig(payload, testWHSEC, time.Unix(time.Time{}.Unix(), 0)), []error{ErrInvalidSignature, webhook.ErrInvalidHeader}},
@@ -401,7 +401,7 @@ func TestVerifyAndParseSecretRotation(t *testing.T) {
 		"current secret":   sign(payload, testWHSEC, testNow),
 		"previous secret":  sign(payload, testWHSEC2, testNow),
 		"both signatures":  sign(payload, testWHSEC, testNow) + ",v1=" + hexSig(payload, testWHSEC2, testNow),
-		"one valid of two": sign(payload, "whsec_unknownsecretvalue00000000", testNow) + ",v1=" + hexSig(payload, testWHSEC2, testNow),
+		"one valid of two": sign(payload, "whsec_xxxxxxunknownsecretvalue00000000", testNow) + ",v1=" + hexSig(payload, testWHSEC2, testNow),
 	} {
 		t.Run(name, func(t *testing.T) {
 			o, err := g.VerifyAndParse(payload, header)
@@ -760,7 +760,7 @@ func enabledEvents(form url.Values) []string {
 }
 
 func TestRegisterWebhookEndpoint(t *testing.T) {
-	const newSecret = "whsec_newlycreatedsigningsecret0001"
+	const newSecret = "whsec_xxxnewlycreatedsigningsecret0001"
 	rt := &recordingTransport{base: http.DefaultTransport, withSecret: newSecret}
 	var logs bytes.Buffer
 	g := newMockGateway(t, validConfig(), WithHTTPClient(&http.Client{Transport: rt}), WithLogger(newTestLogger(&logs)))

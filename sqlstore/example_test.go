@@ -49,7 +49,7 @@ func Example() {
 		Mode:           stripegateway.ModeTest,
 		PublishableKey: "pk_test_51Hexamplepublishablekey",
 		SecretKey:      "sk_test_51Hexamplesecretkeyvalue",
-		WebhookSecret:  "whsec_examplesigningsecret00001",
+		WebhookSecret:  "whsec_xxxxxxxexamplesigningsecret00001",
 	}
 	gw, err := stripegateway.New(cfg, stripegateway.WithEventStore(store))
 	if err != nil {

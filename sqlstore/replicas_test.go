@@ -29,7 +29,7 @@ import (
 // served to the handlers directly (ServeHTTP), which keeps the race
 // detector's run short.
 
-const webhookSecret = "whsec_sqlstoreReplicaTestSecret0001"
+const webhookSecret = "whsec_xxxsqlstoreReplicaTestSecret0001"
 
 func testConfig() stripegateway.Config {
 	return stripegateway.Config{

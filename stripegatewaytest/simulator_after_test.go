@@ -205,8 +205,8 @@ func TestSimulatorAfterThePayment(t *testing.T) {
 		e := newSimEnv(t, mockURL, simWHSEC)
 		rec := e.paidSession(stripegateway.CheckoutRequest{
 			OrderID: "order-club", Currency: "eur", Mode: stripegateway.CheckoutSubscription,
-			Recurring: &stripegateway.Recurring{Interval: stripe.PriceRecurringIntervalMonth},
-			Items:     []stripegateway.LineItem{{Name: "Coffee club", UnitAmount: dec("19.99"), Quantity: 1}},
+			Interval: stripe.PriceRecurringIntervalMonth,
+			Items:    []stripegateway.LineItem{{Name: "Coffee club", UnitAmount: dec("19.99"), Quantity: 1}},
 		})
 		assert.Equal(t, "active", rec.SubscriptionStatus)
 		assert.True(t, rec.CurrentPeriodEnd.After(rec.CurrentPeriodStart.AddDate(0, 0, 27)), "a month: %s to %s", rec.CurrentPeriodStart, rec.CurrentPeriodEnd)

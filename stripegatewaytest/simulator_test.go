@@ -26,7 +26,7 @@ import (
 const (
 	simSK    = "sk_test_51Hsimulatorsecretkey0001"
 	simPK    = "pk_test_51Hsimulatorpublishable001"
-	simWHSEC = "whsec_simulatorsigningsecret0001"
+	simWHSEC = "whsec_xxxxxxsimulatorsigningsecret0001"
 )
 
 // simEnv is a Simulator in front of stripe-mock, a Gateway using it, and
@@ -432,8 +432,8 @@ func TestSimulator(t *testing.T) {
 		e := newSimEnv(t, mockURL, simWHSEC)
 		cs := e.checkout(stripegateway.CheckoutRequest{
 			OrderID: "order-sub", Currency: "eur", Mode: stripegateway.CheckoutSubscription,
-			Recurring: &stripegateway.Recurring{Interval: stripe.PriceRecurringIntervalMonth},
-			Items:     []stripegateway.LineItem{{Name: "Coffee club", UnitAmount: dec("19.99"), Quantity: 1}},
+			Interval: stripe.PriceRecurringIntervalMonth,
+			Items:    []stripegateway.LineItem{{Name: "Coffee club", UnitAmount: dec("19.99"), Quantity: 1}},
 		})
 		_, page := e.get(cs.URL)
 		assert.Contains(t, page, "€19.99")
@@ -497,7 +497,7 @@ func TestSimulator(t *testing.T) {
 	})
 
 	t.Run("a failing webhook endpoint is reported, and the browser still goes on", func(t *testing.T) {
-		e := newSimEnv(t, mockURL, "whsec_notthesecretthegatewayhas00")
+		e := newSimEnv(t, mockURL, "whsec_xxxxxnotthesecretthegatewayhas00")
 		cs := e.checkout(eurOrder("order-badsecret"))
 		status, loc, _ := e.post(cs.URL, pay(stripegatewaytest.CardSucceeds))
 		assert.Equal(t, http.StatusSeeOther, status)

@@ -17,8 +17,8 @@ import (
 )
 
 const (
-	secret  = "whsec_kittestsigningsecretvalue0001"
-	secret2 = "whsec_kittestrotatedsecretvalue0002"
+	secret  = "whsec_xxxkittestsigningsecretvalue0001"
+	secret2 = "whsec_xxxkittestrotatedsecretvalue0002"
 )
 
 var now = time.Date(2024, 2, 29, 23, 59, 30, 0, time.UTC)

@@ -113,8 +113,8 @@ func (c config) validate() error {
 // secret is the endpoint's signing secret; wrongSecret makes the bad
 // signatures.
 const (
-	secret      = "whsec_loadtestsigningsecret00000001"
-	wrongSecret = "whsec_notthisendpointssecret0000001"
+	secret      = "whsec_xxxloadtestsigningsecret00000001"
+	wrongSecret = "whsec_xxxnotthisendpointssecret0000001"
 )
 
 // ---------------------------------------------------------------------------

@@ -47,7 +47,7 @@ func run() error {
 	defer mock.Close()
 	fmt.Println("stripe-mock listening at", mock.URL)
 
-	const webhookSecret = "whsec_quickstartsigningsecret000"
+	const webhookSecret = "whsec_xxxxxxquickstartsigningsecret000"
 	cfg := stripegateway.Config{
 		DisplayName:    "Credit Card",
 		MinimumAmount:  decimal.RequireFromString("1.00"),

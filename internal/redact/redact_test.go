@@ -13,7 +13,7 @@ func TestKey(t *testing.T) {
 		{"", ""},
 		{"sk_test_51Hzyxwvutsrqponmlkjihgfe", "sk_test_…hgfe"},
 		{"rk_live_51Habcdefghijklmn1234", "rk_live_…1234"},
-		{"whsec_abcdefghijklmnop5678", "whsec_…5678"},
+		{"whsec_xxxxxxxxxxxxabcdefghijklmnop5678", "whsec_…5678"},
 		{"sk_test_short", "sk_test_…"},
 		{"not-a-key-at-all-but-long", "…"},
 	}
@@ -41,7 +41,7 @@ func TestTextRedactsSecrets(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"key sk_test_51Hzyxwvutsrqponmlkjihgfe here", "key sk_test_…hgfe here"},
-		{"whsec_abcdefghijklmnop5678", "whsec_…5678"},
+		{"whsec_xxxxxxxxxxxxabcdefghijklmnop5678", "whsec_…5678"},
 		{"pi_3Abc_secret_xyz123", "[redacted client secret]"},
 		{"already sk_live_…abcd", "already sk_live_…abcd"},
 		{"nothing to see", "nothing to see"},

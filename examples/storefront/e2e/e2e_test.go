@@ -32,7 +32,7 @@ import (
 	"github.com/b27de697/stripegateway/stripegatewaytest"
 )
 
-const webhookSecret = "whsec_storefronte2esecret0000001"
+const webhookSecret = "whsec_xxxxxxstorefronte2esecret0000001"
 
 // findChromium returns the browser's path, or skips the test (fails it
 // under CI=true) when there is none.

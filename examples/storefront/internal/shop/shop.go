@@ -232,7 +232,7 @@ func (a *App) checkoutRequest(ord *Order) stripegateway.CheckoutRequest {
 	}
 	if ord.Interval != "" {
 		req.Mode = stripegateway.CheckoutSubscription
-		req.Recurring = &stripegateway.Recurring{Interval: ord.Interval}
+		req.Interval = ord.Interval
 	}
 	return req
 }

@@ -27,7 +27,7 @@ import (
 // TestMain stops the package's shared stripe-mock after the tests.
 func TestMain(m *testing.M) { os.Exit(stripemock.Main(m)) }
 
-const testWebhookSecret = "whsec_storefronttestsecret000001"
+const testWebhookSecret = "whsec_xxxxxxstorefronttestsecret000001"
 
 // startStore starts the storefront offline on a free port, with the
 // package's shared stripe-mock.
