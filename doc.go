@@ -24,9 +24,13 @@
 // [Kind] says what it means for the order (paid, pending, failed,
 // refunded, disputed, ...), and calls the host's callback for that kind in
 // [Handlers], once per event across deliveries and replicas ([EventStore];
-// package sqlstore has one for PostgreSQL and SQLite). On the success page,
-// [Gateway.ConfirmCheckout] gives the same Outcome before the webhook
-// arrives. [Gateway.Capture], [Gateway.CancelAuthorization],
+// package sqlstore has one for PostgreSQL and SQLite). Events are read at
+// every Stripe API version from 2023-10-16 through 2026-08-26.dahlia, each
+// field from where its version puts it; [Gateway.RecoverEvents] fetches
+// from Stripe's Events API the events an outage made the store miss, and
+// [Gateway.CheckWebhookEndpoint] checks the endpoint's settings at Stripe.
+// On the success page, [Gateway.ConfirmCheckout] gives the same Outcome
+// before the webhook arrives. [Gateway.Capture], [Gateway.CancelAuthorization],
 // [Gateway.Refund] and [Gateway.ExpireCheckout] act on a payment afterwards.
 //
 // # Errors

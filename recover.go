@@ -104,14 +104,9 @@ func (g *Gateway) parseListedEvent(e *stripe.Event) (*Outcome, error) {
 		data.Object, data.Previous = e.Data.Raw, e.Data.PreviousAttributes
 	}
 	payload, err := json.Marshal(struct {
-		ID         string           `json:"id"`
-		Object     string           `json:"object"`
-		APIVersion string           `json:"api_version"`
-		Created    int64            `json:"created"`
-		Livemode   bool             `json:"livemode"`
-		Type       stripe.EventType `json:"type"`
-		Data       any              `json:"data"`
-	}{e.ID, "event", e.APIVersion, e.Created, e.Livemode, e.Type, data})
+		eventHead
+		Data any `json:"data"`
+	}{eventHead{ID: e.ID, Object: "event", APIVersion: e.APIVersion, Created: e.Created, Livemode: e.Livemode, Type: e.Type}, data})
 	if err != nil {
 		return nil, fmt.Errorf("%w: event %s could not be encoded: %s", ErrInvalidPayload, redact.Limit(e.ID, 80), err)
 	}

@@ -263,7 +263,15 @@ func (s *Simulator) deliver(ctx context.Context, ss SimulatedSession, specs []ev
 		if err != nil {
 			d.Err = "building the event: " + err.Error()
 		} else {
-			s.post(ctx, payload, &d)
+			// Recorded first, as Stripe creates the event before sending
+			// it: a delivery that fails loses nothing.
+			s.recordEvent(ss, spec.typ, id, payload)
+			if s.EndpointUnreachable() {
+				d.Err = errUnreachable
+			} else {
+				s.post(ctx, payload, &d)
+			}
+			s.eventDelivered(id, d.Err == "" && d.StatusCode >= 200 && d.StatusCode < 300)
 		}
 		level := slog.LevelInfo
 		if d.Err != "" {
@@ -278,12 +286,46 @@ func (s *Simulator) deliver(ctx context.Context, ss SimulatedSession, specs []ev
 	}
 }
 
+// errUnreachable is the error of a delivery made while the endpoint is
+// unreachable.
+const errUnreachable = "the webhook endpoint is unreachable (the store is down): nothing was sent"
+
+// SetEndpointUnreachable makes every webhook delivery fail, from now until
+// it is called with false, as if the store were down: no request is sent,
+// and each delivery is reported (Deliveries, the overview page) with no
+// answer, no attempt and an error saying so. The events are recorded all
+// the same: GET /v1/events lists them, with delivery_success=false, so
+// that the store can recover them once it is reachable again
+// (stripegateway's RecoverEvents). Like a store that was down longer than
+// Stripe's three days of retries, they are not sent again by themselves.
+// A test can also stop the store's own server instead: deliveries then
+// fail after their retries, and are recorded the same way.
+func (s *Simulator) SetEndpointUnreachable(unreachable bool) {
+	s.mu.Lock()
+	s.unreachable = unreachable
+	s.mu.Unlock()
+	s.logger.Info("stripegatewaytest: simulator webhook endpoint reachability changed", "unreachable", unreachable)
+}
+
+// EndpointUnreachable reports whether SetEndpointUnreachable is on.
+func (s *Simulator) EndpointUnreachable() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.unreachable
+}
+
 // deliverLater delivers in the background, for events caused by API calls
-// (Stripe sends those after answering).
+// (Stripe sends those after answering). Once the Simulator is closed the
+// events are only recorded, for GET /v1/events.
 func (s *Simulator) deliverLater(ss SimulatedSession, specs []eventSpec) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		for _, spec := range specs {
+			if payload, id, err := s.buildEvent(ss, spec); err == nil {
+				s.recordEvent(ss, spec.typ, id, payload)
+			}
+		}
 		return
 	}
 	s.wg.Add(1)

@@ -253,3 +253,21 @@ func (s *Simulator) formAllowed(w http.ResponseWriter, r *http.Request) bool {
 	}
 	return true
 }
+
+// pageEndpointReachability takes the overview page's button that makes the
+// webhook endpoint unreachable (action=down) or reachable again (action=up).
+func (s *Simulator) pageEndpointReachability(w http.ResponseWriter, r *http.Request) {
+	if !s.formAllowed(w, r) {
+		return
+	}
+	switch r.PostForm.Get("action") {
+	case "down":
+		s.SetEndpointUnreachable(true)
+	case "up":
+		s.SetEndpointUnreachable(false)
+	default:
+		http.Error(w, "unknown action", http.StatusBadRequest)
+		return
+	}
+	http.Redirect(w, r, s.prefix+"/#deliveries-heading", http.StatusSeeOther)
+}

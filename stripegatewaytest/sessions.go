@@ -86,7 +86,8 @@ type WebhookDelivery struct {
 	OrderID   string
 	At        time.Time
 	// Attempts is how many POSTs were made: a delivery answered with a
-	// network error, 409 or 5xx is tried again, up to three times.
+	// network error, 409 or 5xx is tried again, up to three times. None
+	// are made while the endpoint is unreachable (SetEndpointUnreachable).
 	Attempts int
 	// StatusCode is the endpoint's last answer; 0 if none.
 	StatusCode int

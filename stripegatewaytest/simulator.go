@@ -77,8 +77,14 @@ type SimulatorConfig struct {
 //     Idempotent-Replayed: true, as Stripe does. GET /v1/webhook_endpoints
 //     (and …/{id}) lists one endpoint, the webhook URL's: enabled, pinned
 //     to 2023-10-16 and sending stripegateway.EventTypes(), unless
-//     SetWebhookEndpointFaults misconfigures it (endpoints.go). Anything
-//     else is stripe-mock's answer.
+//     SetWebhookEndpointFaults misconfigures it (endpoints.go).
+//     GET /v1/events (and …/{id}) lists every event the Simulator
+//     produced, delivered or not, newest first, as Stripe's Events API
+//     does: filtered by types[], created, delivery_success and the key's
+//     mode, paged with limit, starting_after and ending_before
+//     (api_events.go), so that stripegateway's RecoverEvents fetches back
+//     what the webhook endpoint missed. Anything else is stripe-mock's
+//     answer.
 //   - /c/pay/{session ID}: the payment page, which shows the order's lines
 //     and total and takes the test cards CardSucceeds, CardDeclined and
 //     CardThreeDSecure (and a few more of Stripe's test cards). On each
@@ -91,11 +97,14 @@ type SimulatorConfig struct {
 //     decline message and leaves the session open for another card; the
 //     page links back to the cancel URL. A subscription's first invoice is
 //     reported too (invoice.paid and invoice.payment_succeeded, billing
-//     reason subscription_create).
+//     reason subscription_create). While SetEndpointUnreachable is on,
+//     every delivery fails, as to a store that is down; the events are
+//     still recorded for GET /v1/events.
 //   - /: an overview of the sessions and webhook deliveries, with a button
 //     for each thing that happens after a payment (Renew, FailRenewal,
-//     Refund, FailRefund, OpenDispute, CloseDispute: renewals.go), and a
-//     form that misconfigures the listed webhook endpoint.
+//     Refund, FailRefund, OpenDispute, CloseDispute: renewals.go), a
+//     button that makes the webhook endpoint unreachable (and reachable
+//     again), and a form that misconfigures the listed webhook endpoint.
 //
 // It simulates test mode: nothing is charged and no network beyond
 // stripe-mock and the webhook URL is used. Sessions live in memory. It is
@@ -118,6 +127,9 @@ type Simulator struct {
 	intents     map[string]*simIntent
 	idempotency map[string]*idemEntry
 	deliveries  []WebhookDelivery
+	events      []*simEvent          // every event produced, oldest first (api_events.go)
+	eventIndex  map[string]*simEvent // by ID
+	unreachable bool                 // SetEndpointUnreachable
 	closed      bool
 	wg          sync.WaitGroup
 
@@ -158,6 +170,7 @@ func NewSimulator(cfg SimulatorConfig) (*Simulator, error) {
 		sessions:    make(map[string]*simSession),
 		intents:     make(map[string]*simIntent),
 		idempotency: make(map[string]*idemEntry),
+		eventIndex:  make(map[string]*simEvent),
 		endpointID:  "we_1" + randomID(24),
 	}
 	u, _ := url.Parse(public)
@@ -185,12 +198,15 @@ func NewSimulator(cfg SimulatorConfig) (*Simulator, error) {
 	mux.HandleFunc("POST /v1/payment_intents/{id}/cancel", s.apiCancelIntent)
 	mux.HandleFunc("GET /v1/webhook_endpoints", s.apiListEndpoints)
 	mux.HandleFunc("GET /v1/webhook_endpoints/{id}", s.apiGetEndpoint)
+	mux.HandleFunc("GET /v1/events", s.apiListEvents)
+	mux.HandleFunc("GET /v1/events/{id}", s.apiGetEvent)
 	mux.HandleFunc("/v1/", s.apiPassThrough)
 	mux.HandleFunc("GET /c/pay/{id}", s.pageCheckout)
 	mux.HandleFunc("POST /c/pay/{id}", s.pagePay)
 	mux.HandleFunc("POST /c/pay/{id}/authenticate", s.pageAuthenticate)
 	mux.HandleFunc("GET /{$}", s.pageIndex)
 	mux.HandleFunc("POST /webhook-endpoint", s.pageEndpointFaults)
+	mux.HandleFunc("POST /webhook-endpoint/reachability", s.pageEndpointReachability)
 	mux.HandleFunc("POST /sessions/{id}/{action}", s.pageSessionAction)
 	s.handler = mux
 	return s, nil
@@ -235,8 +251,9 @@ func (s *Simulator) CheckoutURL(sessionID string) string {
 
 // Close waits for the webhook deliveries started by API calls (an expired
 // session, a capture, a cancellation). Afterwards such calls still change
-// the state but send no events. Deliveries of the payment page are made
-// before it answers, so there are none to wait for.
+// the state but send no events; GET /v1/events still lists them.
+// Deliveries of the payment page are made before it answers, so there are
+// none to wait for.
 func (s *Simulator) Close() error {
 	s.mu.Lock()
 	s.closed = true

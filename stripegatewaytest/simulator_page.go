@@ -147,6 +147,11 @@ type indexData struct {
 	Endpoint   endpointForm
 	Done       string
 	Events     string
+	// The webhook endpoint's reachability and the recorded events.
+	Unreachable bool
+	ReachAction string
+	EventCount  int
+	Undelivered int
 }
 
 type indexSession struct {
@@ -214,6 +219,12 @@ func (s *Simulator) pageIndex(w http.ResponseWriter, r *http.Request) {
 		d.Deliveries = append(d.Deliveries, s.deliveries[i])
 	}
 	d.Endpoint = s.endpointFormData()
+	d.Unreachable, d.ReachAction, d.EventCount = s.unreachable, s.prefix+"/webhook-endpoint/reachability", len(s.events)
+	for _, e := range s.events {
+		if !e.Delivered {
+			d.Undelivered++
+		}
+	}
 	s.mu.Unlock()
 	s.render(w, http.StatusOK, "index", d)
 }
@@ -329,7 +340,10 @@ fieldset{border:1px solid #e3e8ee;border-radius:6px;margin:14px 0 0;padding:8px 
 </table></div>
 <p class="muted">The buttons send the events Stripe sends after a payment, signed, to the webhook URL: a subscription's renewal (Renew) or its failure, a refund and its failure, a dispute and how it closed.</p>
 
-<h2 style="margin-top:32px">Webhook deliveries to {{.WebhookURL}}</h2>
+<h2 style="margin-top:32px" id="deliveries-heading">Webhook deliveries to {{.WebhookURL}}</h2>
+{{if .Unreachable}}<p class="error" id="endpoint-unreachable" role="status">The webhook endpoint is unreachable, as if the store were down: every delivery fails and nothing is sent.</p>{{end}}
+<form method="post" action="{{.ReachAction}}" id="reachability-form">{{if .Unreachable}}<button type="submit" class="small" name="action" value="up" id="endpoint-up">Make the endpoint reachable again</button>{{else}}<button type="submit" class="small secondary" name="action" value="down" id="endpoint-down">Make the endpoint unreachable (the store is down)</button>{{end}}</form>
+<p class="muted" id="events-summary">GET /v1/events lists the <span id="event-count">{{.EventCount}}</span> event(s) produced, <span id="undelivered-count">{{.Undelivered}}</span> of them not delivered (delivery_success=false). Stripe retries a failed delivery for three days; the simulator does not: the store fetches missed events back from the Events API (stripegateway's RecoverEvents, from a cron job or an admin's button).</p>
 <div class="scroll"><table class="list" id="deliveries"><tr><th>Time</th><th>Event</th><th>Type</th><th>Order</th><th>Answer</th><th>Attempts</th><th>Error</th></tr>
 {{range .Deliveries}}<tr class="delivery"><td>{{.At.Format "15:04:05"}}</td><td>{{.EventID}}</td><td class="type">{{.EventType}}</td><td>{{.OrderID}}</td><td>{{.StatusCode}}</td><td>{{.Attempts}}</td><td>{{.Err}}</td></tr>
 {{else}}<tr><td colspan="7">None yet.</td></tr>{{end}}

@@ -43,42 +43,57 @@ type simEnv struct {
 	outcomes []*stripegateway.Outcome
 }
 
-func newSimEnv(t *testing.T, mockURL string, webhookSecret string) *simEnv {
+// newSimEnv builds the environment; opts change the Simulator's
+// configuration (a clock given as Now is the Gateway's too).
+func newSimEnv(t *testing.T, mockURL string, webhookSecret string, opts ...func(*stripegatewaytest.SimulatorConfig)) *simEnv {
 	t.Helper()
 	e := &simEnv{t: t}
 	mux := http.NewServeMux()
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
-	sim, err := stripegatewaytest.NewSimulator(stripegatewaytest.SimulatorConfig{
+	cfg := stripegatewaytest.SimulatorConfig{
 		UpstreamURL:   mockURL,
 		PublicURL:     e.srv.URL + "/stripe-sim",
 		WebhookURL:    e.srv.URL + "/gateways/stripe/notification",
 		WebhookSecret: webhookSecret,
 		BusinessName:  "Gopher Goods",
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	sim, err := stripegatewaytest.NewSimulator(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = sim.Close() })
 	e.sim = sim
+	gwOpts := []stripegateway.Option{stripegateway.WithAPIURL(sim.APIURL()), stripegateway.WithMaxNetworkRetries(0)}
+	if cfg.Now != nil {
+		gwOpts = append(gwOpts, stripegateway.WithClock(cfg.Now))
+	}
 	gw, err := stripegateway.New(stripegateway.Config{
 		DisplayName: "Credit Card", Status: stripegateway.StatusActive, Mode: stripegateway.ModeTest,
 		PublishableKey: simPK, SecretKey: simSK, WebhookSecret: simWHSEC,
-	}, stripegateway.WithAPIURL(sim.APIURL()), stripegateway.WithMaxNetworkRetries(0))
+	}, gwOpts...)
 	require.NoError(t, err)
 	e.gw = gw
 	mux.Handle("/stripe-sim/", sim)
-	mux.Handle("/gateways/stripe/notification", gw.WebhookHandler(stripegateway.Handlers{
+	mux.Handle("/gateways/stripe/notification", gw.WebhookHandler(e.handlers()))
+	e.client = &http.Client{
+		Timeout:       30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return e
+}
+
+// handlers are the webhook route's callbacks: they record each outcome.
+func (e *simEnv) handlers() stripegateway.Handlers {
+	return stripegateway.Handlers{
 		Default: func(_ context.Context, o *stripegateway.Outcome) error {
 			e.mu.Lock()
 			defer e.mu.Unlock()
 			e.outcomes = append(e.outcomes, o)
 			return nil
 		},
-	}))
-	e.client = &http.Client{
-		Timeout:       30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	return e
 }
 
 func (e *simEnv) received() []*stripegateway.Outcome {

@@ -11,9 +11,13 @@
 // (/stripe-sim/) also sends what Stripe sends after a payment (a
 // subscription's renewal or its failure, a refund that fails, a dispute
 // won or lost) and misconfigures its webhook endpoint, for the settings
-// page's "Check webhook endpoint" to report. With STRIPE_SECRET_KEY,
-// STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET it uses Stripe itself;
-// forward the webhooks with the Stripe CLI:
+// page's "Check webhook endpoint" to report. It can also make the store's
+// webhook endpoint unreachable, as if the store were down: pay an order
+// then, make the endpoint reachable again, and the Orders page's "Recover
+// missed events" button fetches the missed events back from the
+// (simulated) Events API and marks the order paid, once. With
+// STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET it
+// uses Stripe itself; forward the webhooks with the Stripe CLI:
 //
 //	stripe listen --forward-to localhost:8080/gateways/stripe/notification
 //

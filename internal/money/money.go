@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/b27de697/stripegateway/internal/redact"
+
 	"github.com/shopspring/decimal"
 )
 
@@ -381,14 +383,10 @@ func Format(d decimal.Decimal) string {
 	return coef + "e" + strconv.FormatInt(int64(d.Exponent()), 10)
 }
 
-// moneyQuote quotes a user-supplied currency code for an error message,
-// shortening it when it is long.
+// Quote quotes a user-supplied currency code for an error message,
+// shortening it, on a rune boundary, when it is long.
 func Quote(s string) string {
-	const maxLen = 16
-	if len(s) > maxLen {
-		return strconv.Quote(s[:maxLen]) + "…"
-	}
-	return strconv.Quote(s)
+	return strconv.Quote(redact.Limit(s, 19))
 }
 
 // MinorUnits converts an amount in the major unit (19.99) of an ISO 4217

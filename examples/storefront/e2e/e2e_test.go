@@ -506,5 +506,89 @@ func TestStorefrontInBrowser(t *testing.T) {
 		mustContain(t, "endpoint check", j.text("#endpoint-summary"), "✓")
 	})
 
+	t.Run("a payment missed while the store was down is recovered from the Orders page", func(t *testing.T) {
+		j := newJourney(t, browser, srv, artifacts)
+		j.do("make the webhook endpoint unreachable on the simulator's page",
+			chromedp.Navigate(srv.URL+shop.SimulatorPath+"/"),
+			chromedp.WaitVisible(chromedp.CSS("#endpoint-down")),
+			chromedp.Click(chromedp.CSS("#endpoint-down")),
+			chromedp.WaitVisible(chromedp.CSS("#endpoint-unreachable")),
+		)
+		if !srv.Simulator.EndpointUnreachable() {
+			t.Fatal("the simulator still delivers")
+		}
+		j.buy("beans")
+		ord := j.orderOnCheckout()
+		j.pay(stripegatewaytest.CardSucceeds)
+		j.do("the success page waits for the webhook", chromedp.WaitVisible(chromedp.CSS("#waiting")))
+		j.screenshot("recover-store-down-success-waits")
+		if got := j.order(ord.ID); got.Status != shop.StatusUnpaid || len(got.Outcomes) != 0 {
+			t.Fatalf("while the store was down the order became %s with %d outcomes", got.Status, len(got.Outcomes))
+		}
+		j.do("make the endpoint reachable again",
+			chromedp.Navigate(srv.URL+shop.SimulatorPath+"/"),
+			chromedp.WaitVisible(chromedp.CSS("#endpoint-up")),
+			chromedp.Click(chromedp.CSS("#endpoint-up")),
+			chromedp.WaitVisible(chromedp.CSS("#endpoint-down")),
+		)
+		mustContain(t, "simulator page", j.text("#events-summary"), "2 of them not delivered")
+		j.screenshot("recover-simulator-events")
+
+		j.do("press Recover missed events",
+			chromedp.Navigate(srv.URL+"/admin/orders"),
+			chromedp.WaitVisible(chromedp.CSS("#recover-button")),
+			chromedp.Click(chromedp.CSS("#recover-button")),
+			chromedp.WaitVisible(chromedp.CSS("#recover-result")),
+		)
+		if got := j.text("#recover-recovered"); got != "2" {
+			t.Errorf("recovered %s events, want 2 (checkout.session.completed, payment_intent.succeeded)", got)
+		}
+		if got, want := j.text("#recover-seen"), fmt.Sprint(len(srv.Simulator.Events())); got != want {
+			t.Errorf("%s events seen, want %s", got, want)
+		}
+		mustContain(t, "recovery result", j.text("#recover-result"), "✓ Recovered 2 missed events", "the last event seen was created at")
+		outcomes := func() int {
+			n, err := chromedp.Run(j.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#outcomes-`+ord.ID+` tr.outcome").length`))
+			if err != nil {
+				t.Fatalf("counting the outcomes: %v", err)
+			}
+			return n
+		}
+		if n := outcomes(); n != 2 {
+			t.Errorf("the orders page shows %d outcomes, want 2", n)
+		}
+		mustContain(t, "order row", j.text("#order-"+ord.ID), "Paid")
+		mustContain(t, "outcomes", j.text("#outcomes-"+ord.ID), "PaymentSucceeded", "checkout.session.completed", "payment_intent.succeeded")
+		j.screenshot("recover-orders-recovered")
+		first := j.order(ord.ID)
+
+		if _, err := chromedp.Run(j.ctx, chromedp.Evaluate[bool](`document.getElementById("recover-result").remove(), true`)); err != nil {
+			t.Fatalf("clearing the first result: %v", err)
+		}
+		j.do("press it again",
+			chromedp.Click(chromedp.CSS("#recover-button")),
+			chromedp.WaitVisible(chromedp.CSS("#recover-result")),
+		)
+		if got := j.text("#recover-recovered"); got != "0" {
+			t.Errorf("the second run recovered %s events, want 0", got)
+		}
+		if n := outcomes(); n != 2 {
+			t.Errorf("after the second run the orders page shows %d outcomes, want 2", n)
+		}
+		j.screenshot("recover-orders-again")
+		got := j.order(ord.ID)
+		if got.Status != shop.StatusPaid || len(got.Outcomes) != 2 || len(first.Outcomes) != 2 {
+			t.Fatalf("order = %s with %d outcomes (after the first run %d), want paid with 2", got.Status, len(got.Outcomes), len(first.Outcomes))
+		}
+		if got.Outcomes[0].EventID == got.Outcomes[1].EventID {
+			t.Errorf("one event recorded twice: %+v", got.Outcomes)
+		}
+		for i, o := range got.Outcomes {
+			if f := first.Outcomes[i]; o.EventID != f.EventID || o.Applied != f.Applied || o.Note != f.Note || !o.ReceivedAt.Equal(f.ReceivedAt) {
+				t.Errorf("outcome %d changed by the second run: %+v, then %+v", i, f, o)
+			}
+		}
+	})
+
 	fmt.Fprintf(os.Stderr, "screenshots: %s\n", artifacts)
 }

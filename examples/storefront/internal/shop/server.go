@@ -194,11 +194,7 @@ func Start(ctx context.Context, getenv func(string) (string, bool), logger *slog
 	if err != nil {
 		return nil, err
 	}
-	s.srv = &http.Server{
-		Handler:           s.App,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	s.srv = newHTTPServer(s.App, logger)
 	go func() {
 		err := s.srv.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -211,14 +207,48 @@ func Start(ctx context.Context, getenv func(string) (string, bool), logger *slog
 	return s, nil
 }
 
+// The store's HTTP server limits, so that a slow or idle client cannot hold
+// a connection (and its memory) for ever: SECURITY.md's host duties.
+const (
+	// readHeaderTimeout bounds reading a request's headers: a client that
+	// sends them byte by byte (Slowloris) is cut off.
+	readHeaderTimeout = 5 * time.Second
+	// readTimeout bounds reading a whole request, body included: forms
+	// and webhook events are small.
+	readTimeout = 15 * time.Second
+	// writeTimeout bounds a request from the end of its headers to the end
+	// of its answer. The longest answers wait for Stripe: a simulated
+	// payment delivers its webhooks before it answers (30 s at most), a
+	// success page asks Stripe about the session.
+	writeTimeout = 60 * time.Second
+	// idleTimeout closes a kept-alive connection left unused.
+	idleTimeout = 2 * time.Minute
+	// maxHeaderBytes bounds a request's headers; the store sets no cookie.
+	maxHeaderBytes = 64 << 10
+)
+
+// newHTTPServer is the store's HTTP server, with its limits.
+func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
 // Done receives the server's error if it stops serving by itself.
 func (s *Server) Done() <-chan error { return s.done }
 
 // Shutdown stops accepting requests, waits for those in flight (until ctx
-// ends), then stops the simulator's deliveries and stripe-mock, and closes
-// the SQLite file.
+// ends), stops a recovery of missed events going on, then stops the
+// simulator's deliveries and stripe-mock, and closes the SQLite file.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.srv.Shutdown(ctx)
+	s.App.Close()
 	if s.Simulator != nil {
 		_ = s.Simulator.Close()
 	}

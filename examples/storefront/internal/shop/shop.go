@@ -67,17 +67,23 @@ type App struct {
 	mux     *http.ServeMux
 	current atomic.Pointer[gatewayState]
 	version atomic.Int64
+	// recovery is the "Recover missed events" button's run (recover.go).
+	recovery recovery
 }
 
-// gatewayState is one live configuration: a Gateway and its webhook
-// handler. The settings page builds a new one and swaps the pointer; a
-// request loads the pointer once and keeps using what it loaded, so a swap
-// never disturbs a request in flight.
+// gatewayState is one live configuration: a Gateway, the callbacks of its
+// webhook events and its webhook handler. The settings page builds a new
+// one and swaps the pointer; a request loads the pointer once and keeps
+// using what it loaded, so a swap never disturbs a request in flight.
 type gatewayState struct {
-	gw      *stripegateway.Gateway
-	webhook http.Handler
-	version int64
-	since   time.Time
+	gw *stripegateway.Gateway
+	// handlers are the webhook route's callbacks, which the "Recover
+	// missed events" button runs too: one event, one update, whichever
+	// way it arrives.
+	handlers stripegateway.Handlers
+	webhook  http.Handler
+	version  int64
+	since    time.Time
 }
 
 // New builds the App with opts.Config, which must be valid.
@@ -110,6 +116,7 @@ func New(opts Options) (*App, error) {
 	mux.HandleFunc("GET /checkout/cancel", a.handleCancel)
 	mux.HandleFunc("POST /orders/{id}/pay", a.handlePayAgain)
 	mux.HandleFunc("GET /admin/orders", a.handleOrders)
+	mux.HandleFunc("POST /admin/recover", a.handleRecover)
 	mux.HandleFunc("GET /admin/settings", a.handleSettings)
 	mux.HandleFunc("POST /admin/settings", a.handleSettingsPost)
 	mux.HandleFunc(WebhookPath, func(w http.ResponseWriter, r *http.Request) {
@@ -143,8 +150,8 @@ func (a *App) Configure(cfg stripegateway.Config) error {
 	if err != nil {
 		return err
 	}
-	st := &gatewayState{gw: gw, version: a.version.Add(1), since: a.now()}
-	st.webhook = gw.WebhookHandler(stripegateway.Handlers{Default: a.onOutcome})
+	st := &gatewayState{gw: gw, handlers: stripegateway.Handlers{Default: a.onOutcome}, version: a.version.Add(1), since: a.now()}
+	st.webhook = gw.WebhookHandler(st.handlers)
 	a.current.Store(st)
 	a.logger.Info("storefront: Stripe settings are live", "gateway", gw, "version", st.version)
 	return nil
@@ -469,7 +476,8 @@ func (a *App) orderView(o *Order) orderView {
 }
 
 // handleOrders is the admin's list of orders and what Stripe said about
-// each.
+// each, with the "Recover missed events" button and its last run; the page
+// refreshes itself while a run goes on.
 func (a *App) handleOrders(w http.ResponseWriter, r *http.Request) {
 	orders, err := a.orders.List(r.Context())
 	if err != nil {
@@ -480,5 +488,13 @@ func (a *App) handleOrders(w http.ResponseWriter, r *http.Request) {
 	for _, o := range orders {
 		views = append(views, a.orderView(o))
 	}
-	a.render(w, r, http.StatusOK, "orders", "Orders", map[string]any{"Orders": views})
+	rv := recoverView{Run: a.lastRecovery(), Days: recoverDays, Default: DefaultRecoverDays}
+	refresh := ""
+	if rv.Run != nil {
+		rv.Default = rv.Run.Days
+		if rv.Run.Running {
+			refresh = strconv.Itoa(recoverRefresh) + ";url=/admin/orders#recover"
+		}
+	}
+	a.renderRefresh(w, r, http.StatusOK, "orders", "Orders", refresh, map[string]any{"Orders": views, "Recover": rv})
 }
