@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
+	"github.com/stripe/stripe-go/v76"
 
 	"github.com/b27de697/stripegateway"
 	"github.com/b27de697/stripegateway/stripegatewaytest"
@@ -111,4 +113,40 @@ func ExampleGateway_VerifyAndParse() {
 	// Output:
 	// checkout.session.completed payment_authorized order-7 250
 	// true
+}
+
+// A subscription's renewal, as an endpoint at a newer API version sends it:
+// an invoice outcome with Renewal set and the period it pays for. Extend the
+// customer's access to PeriodEnd, keyed by SubscriptionID and deduplicated
+// by InvoiceID; the order that started the subscription stays as it is.
+func ExampleOutcome_renewal() {
+	cfg := stripegateway.Config{
+		DisplayName:    "Credit Card",
+		Status:         stripegateway.StatusActive,
+		Mode:           stripegateway.ModeTest,
+		PublishableKey: "pk_test_51Hexamplepublishablekey00",
+		SecretKey:      "sk_test_51Hexamplesecretkey000000",
+		WebhookSecret:  "whsec_xxxxexampleendpointsigningsecret",
+	}
+	g, err := stripegateway.New(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ev := stripegatewaytest.NewEvent(stripe.EventTypeInvoicePaid, "order-42", decimal.RequireFromString("19.99"), "eur",
+		stripegatewaytest.WithAPIVersion("2025-08-27.basil"), stripegatewaytest.Renewal())
+	ev.PeriodStart = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	ev.PeriodEnd = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	payload := ev.MustJSON()
+
+	o, err := g.VerifyAndParse(payload, stripegatewaytest.SignatureHeader(payload, string(cfg.WebhookSecret)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(o.APIVersion, o.Kind, o.BillingReason, o.Renewal)
+	fmt.Println("order", o.OrderID, "active until", o.PeriodEnd.Format(time.DateOnly))
+	fmt.Println("typed invoice:", o.Invoice != nil, "raw object:", len(o.RawObject) > 0)
+	// Output:
+	// 2025-08-27.basil payment_succeeded subscription_cycle true
+	// order order-42 active until 2027-01-01
+	// typed invoice: false raw object: true
 }

@@ -1,20 +1,17 @@
 package stripegateway
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
-	"strconv"
 	"time"
 
 	"github.com/b27de697/stripegateway/internal/redact"
+	"github.com/b27de697/stripegateway/internal/webhookhttp"
 )
 
 // Handlers holds the webhook handler's callbacks: one per Kind, and Default
@@ -91,29 +88,9 @@ func (h Handlers) callback(kind Kind) func(context.Context, *Outcome) error {
 	return cb
 }
 
-// maxBodyBytes bounds the body the webhook handler reads: 1 MiB. Stripe's
-// events are a few KB (a Checkout Session about 3 KB, an invoice with its
-// first 10 lines about 10 KB, the largest subscription invoices some tens of
-// KB), so this leaves a wide margin while bounding what one request can make
-// the server hold. A host wanting less wraps the handler in
-// http.MaxBytesHandler, which the handler answers the same way.
-const maxBodyBytes int64 = 1 << 20
-
 // storeTimeout bounds the event store's Complete and Release calls, which
 // run after the callback on a context that Stripe hanging up does not end.
 const storeTimeout = 30 * time.Second
-
-// Response bodies: fixed, short, and never an error's detail.
-const (
-	bodyOK               = "ok\n"
-	bodyDuplicate        = "ok: already processed\n"
-	bodyMethodNotAllowed = "method not allowed\n"
-	bodyTooLarge         = "request body too large\n"
-	bodyBadRequest       = "bad request\n"
-	bodyInProgress       = "event is being processed; retry later\n"
-	bodyUnavailable      = "temporarily unavailable; retry later\n"
-	bodyInternalError    = "internal error; retry later\n"
-)
 
 // WebhookHandler returns the http.Handler for Stripe's webhooks, to mount at
 // the endpoint's path, e.g. /gateways/stripe/notification. It verifies and
@@ -147,63 +124,28 @@ type webhookHandler struct {
 
 func (wh *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g := wh.g
-	ctx := r.Context()
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		respond(w, http.StatusMethodNotAllowed, bodyMethodNotAllowed)
+	o, ok := webhookhttp.Verified(w, r, g.logger, "stripegateway", g.VerifyAndParse, mismatch)
+	if !ok {
 		return
 	}
-
-	payload, err := readBody(w, r, maxBodyBytes)
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			g.logger.WarnContext(ctx, "stripegateway: webhook rejected: body over the limit", "status", http.StatusRequestEntityTooLarge, "limit_bytes", tooLarge.Limit)
-			respond(w, http.StatusRequestEntityTooLarge, bodyTooLarge)
-			return
-		}
-		g.logger.WarnContext(ctx, "stripegateway: webhook rejected: reading the body failed", "status", http.StatusBadRequest, "error", redact.Text(err.Error()))
-		respond(w, http.StatusBadRequest, bodyBadRequest)
-		return
-	}
-
-	o, err := g.VerifyAndParse(payload, r.Header.Get("Stripe-Signature"))
-	if err != nil {
-		level := slog.LevelWarn
-		if errors.Is(err, ErrLivemodeMismatch) || errors.Is(err, ErrAPIVersionMismatch) {
-			// Every delivery to this endpoint fails until it is fixed.
-			level = slog.LevelError
-		}
-		g.logger.Log(ctx, level, "stripegateway: webhook rejected", "status", http.StatusBadRequest, "error", redact.Text(err.Error()))
-		respond(w, http.StatusBadRequest, bodyBadRequest)
-		return
-	}
-	switch res, _ := g.process(ctx, o, wh.h); res {
-	case processed, noCallback:
-		respond(w, http.StatusOK, bodyOK)
-	case duplicate:
-		respond(w, http.StatusOK, bodyDuplicate)
-	case busy:
-		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(g.opts.webhook.lease)))
-		respond(w, http.StatusConflict, bodyInProgress)
-	case storeFailed:
-		w.Header().Set("Retry-After", "60")
-		respond(w, http.StatusServiceUnavailable, bodyUnavailable)
-	default: // callbackFailed
-		respond(w, http.StatusInternalServerError, bodyInternalError)
-	}
+	res, _ := g.process(r.Context(), o, wh.h)
+	webhookhttp.Answer(w, res, retryAfterSeconds(g.opts.webhook.lease))
 }
 
-// processResult is what processing one Outcome came to.
-type processResult int
+// mismatch reports the verification errors that fail every delivery until
+// the configuration is fixed.
+func mismatch(err error) bool {
+	return errors.Is(err, ErrLivemodeMismatch) || errors.Is(err, ErrAPIVersionMismatch)
+}
 
+// The results of process.
 const (
-	processed      processResult = iota // the callback succeeded
-	noCallback                          // no callback handles the kind
-	duplicate                           // the event was processed before
-	busy                                // another delivery is processing it
-	storeFailed                         // the event store failed
-	callbackFailed                      // the callback failed or panicked
+	processed      = webhookhttp.Processed
+	noCallback     = webhookhttp.NoCallback
+	duplicate      = webhookhttp.Duplicate
+	busy           = webhookhttp.Busy
+	storeFailed    = webhookhttp.StoreFailed
+	callbackFailed = webhookhttp.CallbackFailed
 )
 
 // completeAttempts is how often Complete is tried after a successful
@@ -220,7 +162,7 @@ const maxCallbackLeases = 12
 //
 // The error is the store's (storeFailed) or the callback's (callbackFailed),
 // already logged.
-func (g *Gateway) process(ctx context.Context, o *Outcome, h Handlers) (processResult, error) {
+func (g *Gateway) process(ctx context.Context, o *Outcome, h Handlers) (webhookhttp.Result, error) {
 	log := g.logger.With("event_id", o.EventID, "event_type", string(o.EventType), "kind", string(o.Kind))
 	cb := h.callback(o.Kind)
 	if cb == nil {
@@ -257,18 +199,16 @@ func (g *Gateway) process(ctx context.Context, o *Outcome, h Handlers) (processR
 
 	// The callback runs to its end even if Stripe hangs up, so that work
 	// that succeeded is recorded. Its claim is renewed while it runs.
-	cbErr := g.runClaimed(ctx, log, claim, func(cbCtx context.Context) error { return runCallback(cbCtx, cb, o) })
+	cbErr := g.runClaimed(ctx, log, claim, func(cbCtx context.Context) error {
+		return webhookhttp.Run(func() error { return cb(cbCtx, o) })
+	})
 
 	storeCtx, cancelStore := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancelStore()
 	claim.Now = g.opts.now()
 	if cbErr != nil {
-		reason := redact.Limit(redact.Text(cbErr.Error()), 500)
-		attrs := []any{"status", http.StatusInternalServerError, "order_id", o.OrderID, "error", reason}
-		var pe *panicError
-		if errors.As(cbErr, &pe) {
-			attrs = append(attrs, "stack", redact.Text(string(pe.stack)))
-		}
+		reason, attrs := webhookhttp.FailureAttrs(cbErr)
+		attrs = append(attrs, "status", http.StatusInternalServerError, "order_id", o.OrderID)
 		log.ErrorContext(ctx, "stripegateway: webhook callback failed; Stripe will deliver the event again", attrs...)
 		if err := store.Release(storeCtx, claim, reason); err != nil {
 			log.ErrorContext(ctx, "stripegateway: webhook event store failed to release the event", "error", redact.Text(err.Error()))
@@ -358,53 +298,6 @@ func completeWithRetry(ctx context.Context, store EventStore, claim EventClaim) 
 		}
 		wait *= 4
 	}
-}
-
-// panicError is a recovered panic of a callback.
-type panicError struct {
-	value any
-	stack []byte
-}
-
-func (e *panicError) Error() string { return fmt.Sprintf("callback panicked: %v", e.value) }
-
-// runCallback calls cb, turning a panic into a *panicError.
-func runCallback(ctx context.Context, cb func(context.Context, *Outcome) error, o *Outcome) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = &panicError{value: r, stack: debug.Stack()}
-		}
-	}()
-	return cb(ctx, o)
-}
-
-// readBody reads the request body up to limit bytes.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	if r.Body == nil {
-		return nil, nil // a hand-built request: an empty body, refused as such
-	}
-	if r.ContentLength > limit {
-		return nil, &http.MaxBytesError{Limit: limit}
-	}
-	body := http.MaxBytesReader(w, r.Body, limit)
-	defer body.Close()
-	// The buffer grows with what arrives, never with what the client
-	// declares: a Content-Length alone costs the server nothing.
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(body); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// respond writes a fixed plain-text answer.
-func respond(w http.ResponseWriter, status int, body string) {
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
 }
 
 // retryAfterSeconds is the Retry-After for an event being processed: the

@@ -23,7 +23,9 @@ import (
 //     Release, and answer 500 so that Stripe retries.
 //
 // A claim is held by an owner (a random token per delivery) until a lease
-// expiry; an expired claim may be taken over by another delivery. Complete
+// expiry; an expired claim may be taken over by another delivery. A Claim
+// by the owner that holds the claim renews it until the new Expires: the
+// handler does so every third of the lease while the callback runs. Complete
 // and Release only act for the owner that holds the claim, and return
 // ErrClaimLost otherwise, so that a delivery whose lease ran out cannot undo
 // a newer claim.
@@ -37,7 +39,8 @@ import (
 //	          VALUES ($id, $type, 'processing', $owner, $expires, 1)
 //	          ON CONFLICT (id) DO UPDATE SET owner = $owner, lease_until = $expires,
 //	                 attempts = events.attempts + 1
-//	          WHERE events.state = 'processing' AND events.lease_until < $now
+//	          WHERE events.state = 'processing'
+//	            AND (events.lease_until < $now OR events.owner = $owner)
 //	          RETURNING ... (no row returned: read the row's state to tell
 //	          ClaimCompleted from ClaimBusy)
 //	Complete: UPDATE events SET state = 'done', done_at = $now

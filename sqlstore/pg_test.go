@@ -6,16 +6,16 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
 	_ "modernc.org/sqlite"             // the "sqlite" driver
+
+	"github.com/b27de697/stripegateway/sqlstore/internal/pgtest"
 )
 
 // The tests run against a real PostgreSQL server: the one at PGURL or
@@ -27,21 +27,21 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if pg.srv != nil {
-		pg.srv.stop()
+		pg.srv.Stop()
 	}
 	os.Exit(code)
 }
-
-// errPGUnsupported: this system cannot start a throwaway server.
-var errPGUnsupported = errors.New("the tests start a throwaway PostgreSQL on Linux only: set PGURL to a server's URL")
 
 var pg struct {
 	once sync.Once
 	dsn  string
 	skip string // why PostgreSQL is not available
 	err  error  // why starting it failed
-	srv  *pgServer
+	srv  *pgtest.Server
 }
+
+// pgSkipReason is why the tests cannot start a PostgreSQL server.
+const pgSkipReason = "no PostgreSQL server binaries (initdb, postgres, pg_ctl) in PATH or /usr/lib/postgresql/*/bin: install the Debian package postgresql (apt-get install -y postgresql), or set PGURL to a server's URL"
 
 // pgDSN returns the data source name of the PostgreSQL server for the
 // tests, starting one if need be. Without PostgreSQL binaries it skips the
@@ -55,64 +55,42 @@ func pgDSN(t testing.TB) string {
 				return
 			}
 		}
-		bin := findPGBin()
-		if bin == "" {
-			pg.skip = "no PostgreSQL server binaries (initdb, postgres) in PATH or /usr/lib/postgresql/*/bin: install the Debian package postgresql (apt-get install -y postgresql), or set PGURL to a server's URL"
-			return
-		}
-		pg.srv, pg.err = startPG(bin)
-		switch {
-		case errors.Is(pg.err, errPGUnsupported):
-			pg.skip, pg.err = pg.err.Error(), nil
-		case pg.err == nil:
-			pg.dsn = pg.srv.dsn
+		pg.srv, pg.skip, pg.err = startPG()
+		if pg.srv != nil {
+			pg.dsn = pg.srv.DSN
 		}
 	})
-	switch {
-	case pg.skip != "" && os.Getenv("CI") == "true":
-		t.Fatalf("PostgreSQL is required under CI=true: %s", pg.skip)
-	case pg.skip != "":
-		t.Skip(pg.skip)
-	case pg.err != nil:
-		t.Fatalf("starting PostgreSQL: %v", pg.err)
-	}
+	skipOrFail(t, pg.skip, pg.err)
 	return pg.dsn
 }
 
-// findPGBin returns the directory holding initdb and postgres, or "".
-func findPGBin() string {
-	has := func(dir string) bool {
-		for _, name := range []string{"initdb", "postgres"} {
-			if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.IsDir() {
-				return false
-			}
-		}
-		return true
+// startPG starts a throwaway PostgreSQL server, or says why it cannot
+// (skip) or why it failed (err).
+func startPG() (srv *pgtest.Server, skip string, err error) {
+	bin := pgtest.FindBin()
+	if bin == "" {
+		return nil, pgSkipReason, nil
 	}
-	// Debian puts the binaries in a versioned directory: prefer the newest.
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) > versionOf(dirs[j]) })
-	for _, p := range filepath.SplitList(os.Getenv("PATH")) {
-		if p == "" {
-			continue
-		}
-		if real, err := filepath.EvalSymlinks(filepath.Join(p, "initdb")); err == nil {
-			dirs = append([]string{filepath.Dir(real)}, dirs...)
-			break
-		}
+	srv, err = pgtest.Start(bin)
+	if errors.Is(err, pgtest.ErrUnsupported) {
+		return nil, err.Error(), nil
 	}
-	for _, d := range dirs {
-		if has(d) {
-			return d
-		}
-	}
-	return ""
+	return srv, "", err
 }
 
-func versionOf(binDir string) int {
-	var v int
-	_, _ = fmt.Sscanf(filepath.Base(filepath.Dir(binDir)), "%d", &v)
-	return v
+// skipOrFail skips the test if skip says why PostgreSQL is missing (or
+// fails it under CI=true, where it is required), and fails it if starting
+// PostgreSQL failed.
+func skipOrFail(t testing.TB, skip string, err error) {
+	t.Helper()
+	switch {
+	case skip != "" && os.Getenv("CI") == "true":
+		t.Fatalf("PostgreSQL is required under CI=true: %s", skip)
+	case skip != "":
+		t.Skip(skip)
+	case err != nil:
+		t.Fatalf("starting PostgreSQL: %v", err)
+	}
 }
 
 // openPG opens the test server's database with pgx's database/sql driver.

@@ -73,6 +73,25 @@ func (r *replica) deliver(payload []byte, opts ...stripegatewaytest.SignOption) 
 	return rec.Code, rec.Body.String()
 }
 
+// deliverAsync delivers payload in the background, and sends the answer's
+// status on the channel it returns.
+func (r *replica) deliverAsync(payload []byte) <-chan int {
+	status := make(chan int, 1)
+	go func() {
+		code, _ := r.deliver(payload)
+		status <- code
+	}()
+	return status
+}
+
+// counting is callbacks that count their runs in runs.
+func counting(runs *counter) stripegateway.Handlers {
+	return stripegateway.Handlers{Default: func(ctx context.Context, o *stripegateway.Outcome) error {
+		runs.add(o.EventID)
+		return nil
+	}}
+}
+
 // counter counts callback runs per event.
 type counter struct{ m sync.Map }
 
@@ -309,8 +328,9 @@ func TestDeadReplicaLeaseTakeover(t *testing.T) {
 				return nil
 			}}
 			gwOpts := []stripegateway.Option{stripegateway.WithClock(clock.Now), stripegateway.WithEventLease(leaseLen)}
-			a := newReplica(t, "a", b, dsn, table, h, nil, gwOpts...)
-			bb := newReplica(t, "b", b, dsn, table, h, nil, gwOpts...)
+			storeOpts := []sqlstore.Option{sqlstore.WithGatewayClock()}
+			a := newReplica(t, "a", b, dsn, table, h, storeOpts, gwOpts...)
+			bb := newReplica(t, "b", b, dsn, table, h, storeOpts, gwOpts...)
 			id, payload := newEvent(1, "dead_")
 
 			// Replica a claims the event, as its handler does before the
@@ -350,8 +370,9 @@ func TestDeadReplicaLeaseTakeover(t *testing.T) {
 			assert.Equal(t, 2, r.Attempts)
 		})
 
-		// The database's clock and a real one-second lease: replica a's
-		// callback hangs (a wedged process) while b takes over.
+		// The database's clock (the default) and a real one-second lease:
+		// replica a hangs (a wedged process, whose renewals stopped too)
+		// while b takes over.
 		t.Run(b.name+"/database clock", func(t *testing.T) {
 			dsn := b.dsn(t)
 			table := uniqueTable(t, openDSN(t, b.driverName, dsn))
@@ -362,20 +383,15 @@ func TestDeadReplicaLeaseTakeover(t *testing.T) {
 				<-unblock
 				return fmt.Errorf("replica a died") // it never got to do its work
 			}}
-			work := stripegateway.Handlers{Default: func(ctx context.Context, o *stripegateway.Outcome) error {
-				runs.add(o.EventID)
-				return nil
-			}}
-			storeOpts := []sqlstore.Option{sqlstore.WithDatabaseClock()}
-			a := newReplica(t, "a", b, dsn, table, hang, storeOpts, stripegateway.WithEventLease(time.Second))
-			bb := newReplica(t, "b", b, dsn, table, work, storeOpts, stripegateway.WithEventLease(time.Second))
+			work := counting(&runs)
+			aStore, err := sqlstore.New(openDSN(t, b.driverName, dsn), sqlstore.WithTable(table))
+			require.NoError(t, err)
+			a := newReplica(t, "a", b, dsn, table, hang, nil, stripegateway.WithEventLease(time.Second),
+				stripegateway.WithEventStore(&wedgedAfterClaim{EventStore: aStore}))
+			bb := newReplica(t, "b", b, dsn, table, work, nil, stripegateway.WithEventLease(time.Second))
 			id, payload := newEvent(2, "dead_")
 
-			aDone := make(chan int)
-			go func() {
-				status, _ := a.deliver(payload)
-				aDone <- status
-			}()
+			aDone := a.deliverAsync(payload)
 			<-started
 			claimedAt := time.Now()
 			status, body := bb.deliver(payload)
@@ -399,6 +415,69 @@ func TestDeadReplicaLeaseTakeover(t *testing.T) {
 			status, body = a.deliver(payload)
 			assert.Equal(t, http.StatusOK, status)
 			assert.Equal(t, "ok: already processed\n", body)
+		})
+	}
+}
+
+// wedgedAfterClaim is the event store of a wedged replica: its database
+// connection hangs after each claim, so that its renewals fail.
+type wedgedAfterClaim struct {
+	stripegateway.EventStore
+	claimed sync.Map // of event ID and owner
+}
+
+func (w *wedgedAfterClaim) Claim(ctx context.Context, c stripegateway.EventClaim) (stripegateway.ClaimStatus, error) {
+	if _, renewal := w.claimed.LoadOrStore(c.EventID+"/"+c.Owner, true); renewal {
+		return 0, fmt.Errorf("sqlstore: claim %s: the connection hangs", c.EventID)
+	}
+	return w.EventStore.Claim(ctx, c)
+}
+
+// TestSlowCallbackIsNotRunTwice: a callback that runs for more than two
+// leases keeps its claim, renewed through the store by the gateway, so that
+// deliveries to another replica meanwhile are answered 409 and the callback
+// runs once.
+func TestSlowCallbackIsNotRunTwice(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel() // each waits for real leases
+			dsn := b.dsn(t)
+			table := uniqueTable(t, openDSN(t, b.driverName, dsn))
+			var runs counter
+			started := make(chan struct{})
+			slow := stripegateway.Handlers{Default: func(ctx context.Context, o *stripegateway.Outcome) error {
+				runs.add(o.EventID)
+				close(started)
+				select {
+				case <-time.After(2500 * time.Millisecond):
+					return nil
+				case <-ctx.Done():
+					return context.Cause(ctx)
+				}
+			}}
+			work := counting(&runs)
+			a := newReplica(t, "a", b, dsn, table, slow, nil, stripegateway.WithEventLease(time.Second))
+			bb := newReplica(t, "b", b, dsn, table, work, nil, stripegateway.WithEventLease(time.Second))
+			id, payload := newEvent(4, "slow_")
+
+			aDone := a.deliverAsync(payload)
+			<-started
+			claimedAt := time.Now()
+			for _, at := range []time.Duration{300 * time.Millisecond, 1300 * time.Millisecond, 2100 * time.Millisecond} {
+				time.Sleep(time.Until(claimedAt.Add(at)))
+				status, body := bb.deliver(payload)
+				assert.Equal(t, http.StatusConflict, status, "%s after the claim: %s", at, body)
+			}
+			assert.Equal(t, http.StatusOK, <-aDone)
+			status, body := bb.deliver(payload)
+			assert.Equal(t, http.StatusOK, status)
+			assert.Equal(t, "ok: already processed\n", body)
+			assert.EqualValues(t, 1, runs.get(id))
+			r, err := a.store.Lookup(context.Background(), id)
+			require.NoError(t, err)
+			assert.Equal(t, sqlstore.StateDone, r.State)
+			assert.Equal(t, 1, r.Attempts, "renewals are not attempts")
+			assert.Empty(t, a.logs.errors())
 		})
 	}
 }

@@ -5,13 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"hash/fnv"
+	"log/slog"
 	"reflect"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/b27de697/stripegateway"
+	"github.com/b27de697/stripegateway/internal/redact"
 )
 
 // Dialect is the SQL dialect of the database.
@@ -59,10 +60,11 @@ var ErrNotFound = errors.New("sqlstore: event not found")
 type Option func(*config)
 
 type config struct {
-	dialect Dialect // 0: detect from the driver
-	table   string
-	dbClock bool
-	errs    []error
+	dialect      Dialect // 0: detect from the driver
+	table        string
+	gatewayClock bool
+	logger       *slog.Logger
+	errs         []error
 }
 
 // WithDialect sets the database's dialect. Without it, New recognises the
@@ -94,15 +96,23 @@ func WithTable(name string) Option {
 	}
 }
 
-// WithDatabaseClock makes the store read the current time from the database
-// instead of the claims' Now (the gateway's clock), so that leases do not
-// depend on the replicas' clocks agreeing. The lease's length is still the
-// claim's Expires minus Now. With PostgreSQL it is the server's now(); with
-// SQLite, which runs in the process, it is the host's clock, time.Now. A
-// fake clock given to the gateway (stripegateway.WithClock) is then not
-// used for leases.
-func WithDatabaseClock() Option {
-	return func(c *config) { c.dbClock = true }
+// WithGatewayClock makes the store compare leases with the times the
+// gateway puts in each claim (EventClaim.Now and Expires, from the
+// gateway's clock, stripegateway.WithClock) instead of the database's
+// clock, the default. A lease is then only as exact as the replicas' clocks
+// agree. It is meant for tests that drive leases with a fake clock; the
+// transactional path (ProcessTx, WebhookHandler) then records the host's
+// time.Now.
+func WithGatewayClock() Option {
+	return func(c *config) { c.gatewayClock = true }
+}
+
+// WithLogger sets the logger of the store's WebhookHandler and ProcessTx,
+// which log as the gateway's webhook handler does (secrets redacted, no
+// payload data). Without it they log nothing. The EventStore methods do
+// not log: they return errors.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.logger = l }
 }
 
 var identPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,47}$`)
@@ -114,7 +124,7 @@ func validateTable(name string) error {
 		ok = ok && identPattern.MatchString(p)
 	}
 	if !ok {
-		return fmt.Errorf("WithTable(%q): want an identifier of letters, digits and underscores (at most 48), optionally schema-qualified, such as %q", limit(name, 60), DefaultTable)
+		return fmt.Errorf("WithTable(%q): want an identifier of letters, digits and underscores (at most 48), optionally schema-qualified, such as %q", redact.Limit(name, 60), DefaultTable)
 	}
 	return nil
 }
@@ -127,11 +137,12 @@ type Store struct {
 	dialect Dialect
 	table   string
 	dbClock bool
+	logger  *slog.Logger
 
-	ddl                                          []string
-	claim, state, complete, release, purge, find stmt
-	check                                        string
-	lockKey                                      int64
+	ddl                                                   []string
+	claim, txClaim, state, complete, release, purge, find stmt
+	check                                                 string
+	lockKey                                               int64
 }
 
 var _ stripegateway.EventStore = (*Store)(nil)
@@ -159,7 +170,10 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 	if len(c.errs) > 0 {
 		return nil, fmt.Errorf("sqlstore: %w", errors.Join(c.errs...))
 	}
-	s := &Store{db: db, dialect: c.dialect, table: c.table, dbClock: c.dbClock}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{db: db, dialect: c.dialect, table: c.table, dbClock: !c.gatewayClock, logger: c.logger}
 	s.prepare()
 	return s, nil
 }
@@ -204,7 +218,7 @@ func Schema(d Dialect) string {
 	if d != Postgres && d != SQLite {
 		return ""
 	}
-	s := &Store{dialect: d, table: DefaultTable}
+	s := &Store{dialect: d, table: DefaultTable, dbClock: true}
 	s.prepare()
 	return s.Schema()
 }
@@ -249,7 +263,10 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 
 // Claim implements stripegateway.EventStore: it takes the event for
 // c.Owner until c.Expires if the event is new, or if its previous claim's
-// lease has run out (or was released).
+// lease has run out (or was released). A Claim by the owner that holds the
+// event's claim renews it: the lease is extended to c.Expires, and
+// attempts is not counted again. With the database's clock (the default),
+// the lease ends c.Expires minus c.Now after the database's current time.
 func (s *Store) Claim(ctx context.Context, c stripegateway.EventClaim) (stripegateway.ClaimStatus, error) {
 	if err := s.validate("claim", c, true); err != nil {
 		return 0, err
@@ -273,7 +290,7 @@ func (s *Store) Claim(ctx context.Context, c stripegateway.EventClaim) (stripega
 		case err == nil && state == StateProcessing:
 			return stripegateway.ClaimBusy, nil
 		case err == nil:
-			return 0, s.wrap("claim", c.EventID, fmt.Errorf("the row has the unknown state %q", limit(state, 20)))
+			return 0, s.wrap("claim", c.EventID, fmt.Errorf("the row has the unknown state %q", redact.Limit(state, 20)))
 		case errors.Is(err, sql.ErrNoRows) && try == 0:
 			continue // deleted in between: claim again
 		case errors.Is(err, sql.ErrNoRows):
@@ -331,8 +348,8 @@ func (s *Store) update(ctx context.Context, op, id string, st stmt, v *values) e
 // Stripe retries a delivery for at most 3 days, so a cut-off of
 // time.Now().Add(-72*time.Hour) is safe: an event
 // processed earlier will not be delivered again. olderThan is compared
-// with the done_at column, which holds the clock the store uses (see
-// WithDatabaseClock).
+// with the done_at column, which holds the database's clock (or the
+// gateway's, with WithGatewayClock).
 func (s *Store) Purge(ctx context.Context, olderThan time.Time) (int64, error) {
 	v := values{cutoff: olderThan}
 	res, err := s.db.ExecContext(ctx, s.purge.sql, s.args(s.purge, &v)...)
@@ -428,7 +445,7 @@ func (s *Store) validate(op string, c stripegateway.EventClaim, claim bool) erro
 	if problem == "" {
 		return nil
 	}
-	return s.wrap(op, limit(c.EventID, 64), errors.New(problem))
+	return s.wrap(op, redact.Limit(c.EventID, 64), errors.New(problem))
 }
 
 func (s *Store) wrap(op, id string, err error) error {
@@ -443,265 +460,17 @@ type values struct {
 }
 
 func (s *Store) values(c stripegateway.EventClaim) values {
-	v := values{id: c.EventID, typ: c.EventType, owner: c.Owner, now: c.Now, expires: c.Expires, lease: c.Expires.Sub(c.Now)}
-	if s.dbClock && s.dialect == SQLite {
-		// SQLite runs in this process: its clock is the host's.
-		v.now = time.Now()
-		v.expires = v.now.Add(v.lease)
-	}
-	return v
+	return values{id: c.EventID, typ: c.EventType, owner: c.Owner, now: c.Now, expires: c.Expires, lease: c.Expires.Sub(c.Now)}
 }
-
-// ---------------------------------------------------------------------------
-// Statements
-
-// param names a statement argument.
-type param int
-
-const (
-	pID param = iota
-	pType
-	pOwner
-	pNow
-	pExpires
-	pLease
-	pReason
-	pCutoff
-)
-
-// stmt is a statement with its arguments in order.
-type stmt struct {
-	sql    string
-	params []param
-}
-
-func (st stmt) args(v *values) []any {
-	out := make([]any, len(st.params))
-	for i, p := range st.params {
-		switch p {
-		case pID:
-			out[i] = v.id
-		case pType:
-			out[i] = v.typ
-		case pOwner:
-			out[i] = v.owner
-		case pReason:
-			out[i] = v.reason
-		case pLease:
-			out[i] = v.lease.Seconds()
-		case pNow:
-			out[i] = v.now
-		case pExpires:
-			out[i] = v.expires
-		case pCutoff:
-			out[i] = v.cutoff
-		}
-	}
-	return out
-}
-
-// sqliteTimes converts a stmt's time arguments to SQLite's INTEGER nanoseconds.
-func sqliteTimes(args []any) []any {
-	for i, a := range args {
-		if t, ok := a.(time.Time); ok {
-			args[i] = t.UnixNano()
-		}
-	}
-	return args
-}
-
-// The store's statements. {table} is the quoted table name; {id}, {type},
-// {owner}, {reason} and {cutoff} are arguments; {now} and {expires} are
-// arguments, or expressions of the database's clock.
-const (
-	claimSQL = `INSERT INTO {table} AS e (event_id, event_type, state, owner, lease_until, attempts, created_at, updated_at)
-VALUES ({id}, {type}, 'processing', {owner}, {expires}, 1, {now}, {now})
-ON CONFLICT (event_id) DO UPDATE
-SET owner = excluded.owner, lease_until = excluded.lease_until, attempts = e.attempts + 1, updated_at = excluded.updated_at
-WHERE e.state = 'processing' AND e.lease_until <= excluded.updated_at
-RETURNING attempts`
-
-	stateSQL = `SELECT state FROM {table} WHERE event_id = {id}`
-
-	completeSQL = `UPDATE {table} SET state = 'done', done_at = {now}, updated_at = {now}
-WHERE event_id = {id} AND owner = {owner} AND state = 'processing'`
-
-	releaseSQL = `UPDATE {table} SET owner = '', lease_until = {now}, last_error = {reason}, updated_at = {now}
-WHERE event_id = {id} AND owner = {owner} AND state = 'processing'`
-
-	purgeSQL = `DELETE FROM {table} WHERE state = 'done' AND done_at < {cutoff}`
-
-	columns = `event_id, event_type, state, owner, lease_until, attempts, last_error, created_at, updated_at, done_at`
-
-	findSQL = `SELECT ` + columns + ` FROM {table} WHERE event_id = {id}`
-
-	checkSQL = `SELECT ` + columns + ` FROM {table} WHERE 1 = 0`
-)
-
-var placeholderPattern = regexp.MustCompile(`\{[a-z]+\}`)
-
-// prepare renders the statements for the store's dialect, table and clock.
-func (s *Store) prepare() {
-	table := quoteTable(s.table)
-	s.claim = s.render(claimSQL, table)
-	s.state = s.render(stateSQL, table)
-	s.complete = s.render(completeSQL, table)
-	s.release = s.render(releaseSQL, table)
-	s.purge = s.render(purgeSQL, table)
-	s.find = s.render(findSQL, table)
-	s.check = s.render(checkSQL, table).sql
-	s.ddl = s.schema()
-	h := fnv.New64a()
-	h.Write([]byte("stripegateway/sqlstore:" + s.table))
-	s.lockKey = int64(h.Sum64())
-}
-
-func (s *Store) render(tmpl, table string) stmt {
-	var st stmt
-	arg := func(p param) string {
-		st.params = append(st.params, p)
-		if s.dialect == Postgres {
-			return fmt.Sprintf("$%d", len(st.params))
-		}
-		return "?"
-	}
-	st.sql = placeholderPattern.ReplaceAllStringFunc(tmpl, func(m string) string {
-		switch m {
-		case "{table}":
-			return table
-		case "{id}":
-			return arg(pID)
-		case "{type}":
-			return arg(pType)
-		case "{owner}":
-			return arg(pOwner)
-		case "{reason}":
-			return arg(pReason)
-		case "{cutoff}":
-			return arg(pCutoff)
-		case "{now}":
-			if s.dbClock && s.dialect == Postgres {
-				return "now()"
-			}
-			return arg(pNow)
-		case "{expires}":
-			if s.dbClock && s.dialect == Postgres {
-				return "now() + " + arg(pLease) + "::double precision * interval '1 second'"
-			}
-			return arg(pExpires)
-		}
-		panic("sqlstore: unknown placeholder " + m)
-	})
-	return st
-}
-
-// args returns a statement's arguments for the store's dialect.
-func (s *Store) args(st stmt, v *values) []any {
-	a := st.args(v)
-	if s.dialect == SQLite {
-		a = sqliteTimes(a)
-	}
-	return a
-}
-
-func quoteIdent(s string) string { return `"` + s + `"` }
-
-func quoteTable(name string) string {
-	schema, table, ok := strings.Cut(name, ".")
-	if !ok {
-		return quoteIdent(name)
-	}
-	return quoteIdent(schema) + "." + quoteIdent(table)
-}
-
-// schema returns the DDL statements of the store's table.
-func (s *Store) schema() []string {
-	table := quoteTable(s.table)
-	schemaName, base, qualified := strings.Cut(s.table, ".")
-	if !qualified {
-		base = s.table
-	}
-	index := quoteIdent(base + "_done_at")
-	if s.dialect == Postgres {
-		return []string{
-			`CREATE TABLE IF NOT EXISTS ` + table + ` (
-	event_id    text        NOT NULL PRIMARY KEY,
-	event_type  text        NOT NULL,
-	state       text        NOT NULL CHECK (state IN ('processing', 'done')),
-	owner       text        NOT NULL,  -- the claim's owner; '' once released
-	lease_until timestamptz NOT NULL,
-	attempts    integer     NOT NULL,  -- claims acquired
-	last_error  text,                  -- secrets redacted
-	created_at  timestamptz NOT NULL,
-	updated_at  timestamptz NOT NULL,
-	done_at     timestamptz            -- NULL until processed
-)`,
-			// The index is created in the table's schema.
-			`CREATE INDEX IF NOT EXISTS ` + index + ` ON ` + table + ` (done_at)`,
-		}
-	}
-	indexName := index
-	if qualified {
-		indexName = quoteIdent(schemaName) + "." + index
-	}
-	return []string{
-		`CREATE TABLE IF NOT EXISTS ` + table + ` (
-	event_id    TEXT    NOT NULL PRIMARY KEY,
-	event_type  TEXT    NOT NULL,
-	state       TEXT    NOT NULL CHECK (state IN ('processing', 'done')),
-	owner       TEXT    NOT NULL,  -- the claim's owner; '' once released
-	lease_until INTEGER NOT NULL,  -- times: nanoseconds since 1970-01-01 UTC
-	attempts    INTEGER NOT NULL,  -- claims acquired
-	last_error  TEXT,              -- secrets redacted
-	created_at  INTEGER NOT NULL,
-	updated_at  INTEGER NOT NULL,
-	done_at     INTEGER            -- NULL until processed
-) WITHOUT ROWID`,
-		`CREATE INDEX IF NOT EXISTS ` + indexName + ` ON ` + quoteIdent(base) + ` (done_at)`,
-	}
-}
-
-// ---------------------------------------------------------------------------
-// Errors
-
-// secretPattern matches what looks like a Stripe secret in free text: API
-// keys, webhook signing secrets and client secrets.
-// A key already redacted to its last four characters, as the gateway logs
-// it (sk_live_…abcd), is kept.
-var secretPattern = regexp.MustCompile(`(?:[spr]k_(?:test|live)_|whsec_)…?[A-Za-z0-9+/=_-]*|[A-Za-z0-9_]*_secret_[A-Za-z0-9_]+`)
-
-var keyPrefixPattern = regexp.MustCompile(`^[spr]k_(?:test|live)_`)
 
 // CleanError returns text as the store records it in last_error: valid
-// UTF-8 without NUL bytes, every Stripe secret (sk_…, rk_…, pk_…, whsec_…
-// and client secrets) replaced by its prefix, and at most MaxErrorLen
-// bytes.
+// UTF-8 without NUL bytes, every Stripe secret redacted as the gateway
+// redacts it (keys and webhook secrets to their prefix and at most their
+// last four characters, such as sk_live_…abcd; client secrets and card
+// numbers replaced), and at most MaxErrorLen bytes.
 func CleanError(text string) string {
-	text = limit(text, 16*MaxErrorLen) // bound the work; only the first MaxErrorLen bytes are kept
+	text = redact.Limit(text, 16*MaxErrorLen) // bound the work; only the first MaxErrorLen bytes are kept
 	text = strings.ToValidUTF8(text, "\uFFFD")
 	text = strings.ReplaceAll(text, "\x00", "")
-	text = secretPattern.ReplaceAllStringFunc(text, func(tok string) string {
-		if _, last4, ok := strings.Cut(tok, "…"); ok && len(last4) <= 4 {
-			return tok
-		}
-		switch {
-		case strings.HasPrefix(tok, "whsec_"):
-			return "whsec_[redacted]"
-		case keyPrefixPattern.MatchString(tok):
-			return tok[:len("sk_test_")] + "[redacted]"
-		}
-		return "[redacted client secret]"
-	})
-	return limit(text, MaxErrorLen)
-}
-
-// limit shortens s to at most n bytes, on a rune boundary.
-func limit(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
+	return redact.Limit(redact.Text(text), MaxErrorLen)
 }

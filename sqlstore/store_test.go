@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -61,12 +62,17 @@ func claimAt(id, owner string, now time.Time) stripegateway.EventClaim {
 	return stripegateway.EventClaim{EventID: id, EventType: "checkout.session.completed", Owner: owner, Now: now, Expires: now.Add(lease)}
 }
 
-// TestConformance runs the EventStore contract against every dialect.
+// TestConformance runs the EventStore contract against every dialect, with
+// the gateway's (fake) clock, which moves leases without waiting; the cases
+// that do not move the clock run with the database's clock too.
 func TestConformance(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
 		name string
 		run  func(t *testing.T, s *sqlstore.Store, db *sql.DB, b backend)
+		// anyClock: the case does not move the clock, and runs with the
+		// database's clock too.
+		anyClock bool
 	}{
 		{"new event is acquired", func(t *testing.T, s *sqlstore.Store, _ *sql.DB, _ backend) {
 			st, err := s.Claim(ctx, claimAt("evt_1", "a", t0))
@@ -78,7 +84,7 @@ func TestConformance(t *testing.T) {
 				EventID: "evt_1", EventType: "checkout.session.completed", State: sqlstore.StateProcessing,
 				Owner: "a", LeaseUntil: t0.Add(lease), Attempts: 1, CreatedAt: t0, UpdatedAt: t0,
 			}, r)
-		}},
+		}, false},
 		{"held event is busy until its lease ends", func(t *testing.T, s *sqlstore.Store, _ *sql.DB, _ backend) {
 			mustClaim(t, s, claimAt("evt_1", "a", t0), stripegateway.ClaimAcquired)
 			mustClaim(t, s, claimAt("evt_1", "b", t0), stripegateway.ClaimBusy)
@@ -89,7 +95,7 @@ func TestConformance(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, "c", r.Owner)
 			assert.Equal(t, 2, r.Attempts)
-		}},
+		}, false},
 		{"completed event", func(t *testing.T, s *sqlstore.Store, _ *sql.DB, _ backend) {
 			mustClaim(t, s, claimAt("evt_1", "a", t0), stripegateway.ClaimAcquired)
 			c := claimAt("evt_1", "a", t0)
@@ -102,7 +108,7 @@ func TestConformance(t *testing.T) {
 			assert.Equal(t, sqlstore.StateDone, r.State)
 			assert.Equal(t, t0.Add(time.Second), r.DoneAt)
 			assert.Equal(t, 1, r.Attempts)
-		}},
+		}, false},
 		{"complete or release by a non-owner is a lost claim", func(t *testing.T, s *sqlstore.Store, _ *sql.DB, _ backend) {
 			mustClaim(t, s, claimAt("evt_1", "a", t0), stripegateway.ClaimAcquired)
 			assertLost(t, s.Complete(ctx, claimAt("evt_1", "b", t0)), "complete")
@@ -113,7 +119,7 @@ func TestConformance(t *testing.T) {
 			// Once done, not even the owner can complete or release it again.
 			assertLost(t, s.Complete(ctx, claimAt("evt_1", "a", t0)), "complete")
 			assertLost(t, s.Release(ctx, claimAt("evt_1", "a", t0), "boom"), "release")
-		}},
+		}, true},
 		{"release then claim again", func(t *testing.T, s *sqlstore.Store, _ *sql.DB, _ backend) {
 			mustClaim(t, s, claimAt("evt_1", "a", t0), stripegateway.ClaimAcquired)
 			require.NoError(t, s.Release(ctx, claimAt("evt_1", "a", t0), "charge failed for key sk_live_51Habcdefghijklmnop"))
@@ -121,7 +127,7 @@ func TestConformance(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, sqlstore.StateProcessing, r.State)
 			assert.Empty(t, r.Owner)
-			assert.Equal(t, "charge failed for key sk_live_[redacted]", r.LastError)
+			assert.Equal(t, "charge failed for key sk_live_…mnop", r.LastError)
 			// The releaser holds nothing any more.
 			assertLost(t, s.Complete(ctx, claimAt("evt_1", "a", t0)), "complete")
 			assertLost(t, s.Release(ctx, claimAt("evt_1", "a", t0), "again"), "release")
@@ -134,7 +140,7 @@ func TestConformance(t *testing.T) {
 			assert.Equal(t, "b", r.Owner)
 			require.NoError(t, s.Complete(ctx, claimAt("evt_1", "b", t0)))
 			mustClaim(t, s, claimAt("evt_1", "d", t0), stripegateway.ClaimCompleted)
-		}},
+		}, true},
 		{"expired lease is taken over and the old owner's claim is lost", func(t *testing.T, s *sqlstore.Store, _ *sql.DB, _ backend) {
 			mustClaim(t, s, claimAt("evt_1", "a", t0), stripegateway.ClaimAcquired)
 			mustClaim(t, s, claimAt("evt_1", "b", t0.Add(2*lease)), stripegateway.ClaimAcquired)
@@ -145,12 +151,43 @@ func TestConformance(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, 2, r.Attempts)
 			assert.Equal(t, "b", r.Owner)
-		}},
+		}, false},
+		{"the owner renews its claim", func(t *testing.T, s *sqlstore.Store, _ *sql.DB, _ backend) {
+			mustClaim(t, s, claimAt("evt_1", "a", t0), stripegateway.ClaimAcquired)
+			// Halfway through the lease, the owner extends it.
+			mustClaim(t, s, claimAt("evt_1", "a", t0.Add(lease/2)), stripegateway.ClaimAcquired)
+			r, err := s.Lookup(ctx, "evt_1")
+			require.NoError(t, err)
+			assert.Equal(t, t0.Add(lease/2+lease), r.LeaseUntil)
+			assert.Equal(t, "a", r.Owner)
+			assert.Equal(t, 1, r.Attempts, "a renewal is not an attempt")
+			// The first lease's end no longer frees the event.
+			mustClaim(t, s, claimAt("evt_1", "b", t0.Add(lease)), stripegateway.ClaimBusy)
+			// An owner whose lease ran out renews if nobody took over.
+			mustClaim(t, s, claimAt("evt_1", "a", t0.Add(5*lease)), stripegateway.ClaimAcquired)
+			// Once taken over, the old owner's renewal is refused.
+			mustClaim(t, s, claimAt("evt_1", "b", t0.Add(7*lease)), stripegateway.ClaimAcquired)
+			mustClaim(t, s, claimAt("evt_1", "a", t0.Add(7*lease)), stripegateway.ClaimBusy)
+			mustClaim(t, s, claimAt("evt_1", "b", t0.Add(7*lease+time.Second)), stripegateway.ClaimAcquired)
+			r, err = s.Lookup(ctx, "evt_1")
+			require.NoError(t, err)
+			assert.Equal(t, "b", r.Owner)
+			assert.Equal(t, 2, r.Attempts)
+			require.NoError(t, s.Complete(ctx, claimAt("evt_1", "b", t0.Add(7*lease))))
+			mustClaim(t, s, claimAt("evt_1", "b", t0.Add(7*lease)), stripegateway.ClaimCompleted)
+			// A released owner holds nothing to renew: its claim is a new one.
+			mustClaim(t, s, claimAt("evt_2", "a", t0), stripegateway.ClaimAcquired)
+			require.NoError(t, s.Release(ctx, claimAt("evt_2", "a", t0), "boom"))
+			mustClaim(t, s, claimAt("evt_2", "a", t0), stripegateway.ClaimAcquired)
+			r, err = s.Lookup(ctx, "evt_2")
+			require.NoError(t, err)
+			assert.Equal(t, 2, r.Attempts)
+		}, false},
 		{"owner completes after its lease if nobody took over", func(t *testing.T, s *sqlstore.Store, _ *sql.DB, _ backend) {
 			mustClaim(t, s, claimAt("evt_1", "a", t0), stripegateway.ClaimAcquired)
 			require.NoError(t, s.Complete(ctx, claimAt("evt_1", "a", t0.Add(3*lease))))
 			mustClaim(t, s, claimAt("evt_1", "b", t0.Add(3*lease)), stripegateway.ClaimCompleted)
-		}},
+		}, false},
 		{"purge deletes only done rows older than the cut-off", func(t *testing.T, s *sqlstore.Store, _ *sql.DB, _ backend) {
 			for _, id := range []string{"evt_done_old", "evt_done_new", "evt_held_old", "evt_released_old"} {
 				mustClaim(t, s, claimAt(id, "a", t0), stripegateway.ClaimAcquired)
@@ -174,7 +211,7 @@ func TestConformance(t *testing.T) {
 			n, err = s.Purge(ctx, t0.Add(2*time.Hour+time.Microsecond))
 			require.NoError(t, err)
 			assert.EqualValues(t, 1, n)
-		}},
+		}, false},
 		{"migrate is idempotent and checks the columns", func(t *testing.T, s *sqlstore.Store, db *sql.DB, _ backend) {
 			require.NoError(t, s.Migrate(ctx))
 			require.NoError(t, s.Migrate(ctx))
@@ -206,7 +243,7 @@ func TestConformance(t *testing.T) {
 			err = wrong.Migrate(ctx)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "sqlstore: migrate "+other+": the table exists but lacks the store's columns")
-		}},
+		}, true},
 		{"concurrent claims: exactly one wins", func(t *testing.T, s *sqlstore.Store, _ *sql.DB, _ backend) {
 			for round, now := range []time.Time{t0, t0.Add(2 * lease)} { // new rows, then expired leases
 				for e := range 8 {
@@ -239,7 +276,7 @@ func TestConformance(t *testing.T) {
 					assert.Equal(t, round+1, r.Attempts)
 				}
 			}
-		}},
+		}, false},
 		{"schema-qualified table", func(t *testing.T, _ *sqlstore.Store, db *sql.DB, _ backend) {
 			schema := "main"
 			if s, _ := sqlstore.New(db); s.Dialect() == sqlstore.Postgres {
@@ -258,7 +295,7 @@ func TestConformance(t *testing.T) {
 			var n int
 			require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM "`+schema+`"."Stripe_Events"`).Scan(&n))
 			assert.Equal(t, 1, n)
-		}},
+		}, true},
 		{"last error has no secrets and is bounded", func(t *testing.T, s *sqlstore.Store, _ *sql.DB, _ backend) {
 			mustClaim(t, s, claimAt("evt_1", "a", t0), stripegateway.ClaimAcquired)
 			reason := "nul\x00 bad\xff utf8; whsec_abcDEF123+/= rk_test_51Habc pi_3Nabc_secret_XYZ " + strings.Repeat("é", 2*sqlstore.MaxErrorLen)
@@ -266,8 +303,8 @@ func TestConformance(t *testing.T) {
 			r, err := s.Lookup(ctx, "evt_1")
 			require.NoError(t, err)
 			assert.LessOrEqual(t, len(r.LastError), sqlstore.MaxErrorLen)
-			assert.True(t, strings.HasPrefix(r.LastError, "nul bad\uFFFD utf8; whsec_[redacted] rk_test_[redacted] [redacted client secret] éé"), r.LastError[:80])
-		}},
+			assert.True(t, strings.HasPrefix(r.LastError, "nul bad\uFFFD utf8; whsec_…3+/= rk_test_… [redacted client secret] éé"), r.LastError[:80])
+		}, true},
 		{"errors are wrapped and a canceled context fails", func(t *testing.T, s *sqlstore.Store, _ *sql.DB, b backend) {
 			cctx, cancel := context.WithCancel(ctx)
 			cancel()
@@ -289,7 +326,7 @@ func TestConformance(t *testing.T) {
 			require.EqualError(t, s.Release(ctx, claimAt("evt_1", "a", t0), ""), "sqlstore: release evt_1: sql: database is closed")
 			_, err = s.Lookup(ctx, "evt_1")
 			require.EqualError(t, err, "sqlstore: lookup evt_1: sql: database is closed")
-		}},
+		}, true},
 		{"invalid claims are refused", func(t *testing.T, s *sqlstore.Store, _ *sql.DB, _ backend) {
 			bad := map[string]stripegateway.EventClaim{
 				"empty EventID":            claimAt("", "a", t0),
@@ -305,27 +342,35 @@ func TestConformance(t *testing.T) {
 			}
 			assert.Error(t, s.Complete(ctx, claimAt("evt_1", "", t0)))
 			assert.Error(t, s.Release(ctx, claimAt("", "a", t0), ""))
-		}},
+		}, false},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
-					s, db := newStore(t, b)
+					s, db := newStore(t, b, sqlstore.WithGatewayClock())
 					tc.run(t, s, db, b)
 				})
+				if tc.anyClock {
+					t.Run(tc.name+" (database clock)", func(t *testing.T) {
+						s, db := newStore(t, b)
+						tc.run(t, s, db, b)
+					})
+				}
 			}
 		})
 	}
 }
 
-// TestDatabaseClock: with WithDatabaseClock, leases follow the database's
-// clock, whatever the claims' Now says.
+// TestDatabaseClock: by default, leases follow the database's clock,
+// whatever the claims' Now says; only their length, Expires minus Now,
+// comes from the claim.
 func TestDatabaseClock(t *testing.T) {
 	ctx := context.Background()
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			s, _ := newStore(t, b, sqlstore.WithDatabaseClock())
+			t.Parallel() // each waits for real leases
+			s, _ := newStore(t, b)
 			past := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 			future := time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -350,6 +395,21 @@ func TestDatabaseClock(t *testing.T) {
 			time.Sleep(time.Until(claimedAt.Add(600 * time.Millisecond)))
 			mustClaim(t, s, stripegateway.EventClaim{EventID: "evt_2", Owner: "b", Now: past, Expires: past.Add(time.Hour)}, stripegateway.ClaimAcquired)
 			assertLost(t, s.Complete(ctx, short), "complete")
+
+			// The owner's renewals keep a short lease alive past its end.
+			renewing := stripegateway.EventClaim{EventID: "evt_3", Owner: "a", Now: past, Expires: past.Add(2 * time.Second)}
+			claimedAt = time.Now()
+			mustClaim(t, s, renewing, stripegateway.ClaimAcquired)
+			time.Sleep(time.Until(claimedAt.Add(time.Second)))
+			renewedAt := time.Now()
+			mustClaim(t, s, renewing, stripegateway.ClaimAcquired) // until renewedAt+2s
+			time.Sleep(time.Until(claimedAt.Add(2200 * time.Millisecond)))
+			mustClaim(t, s, stripegateway.EventClaim{EventID: "evt_3", Owner: "b", Now: future, Expires: future.Add(time.Hour)}, stripegateway.ClaimBusy)
+			time.Sleep(time.Until(renewedAt.Add(2100 * time.Millisecond)))
+			mustClaim(t, s, stripegateway.EventClaim{EventID: "evt_3", Owner: "b", Now: future, Expires: future.Add(time.Hour)}, stripegateway.ClaimAcquired)
+			r, err = s.Lookup(ctx, "evt_3")
+			require.NoError(t, err)
+			assert.Equal(t, 2, r.Attempts)
 
 			// Purge compares done_at, in the database's clock.
 			n, err := s.Purge(ctx, time.Now().Add(-time.Hour))
@@ -432,28 +492,45 @@ func TestSchema(t *testing.T) {
 	}
 }
 
+// TestCleanError: the store redacts as the gateway does (package
+// internal/redact), and keeps last_error valid UTF-8, without NULs, and
+// bounded.
 func TestCleanError(t *testing.T) {
 	for in, want := range map[string]string{
 		"":                                     "",
 		"plain":                                "plain",
-		"key sk_test_51Habc, more":             "key sk_test_[redacted], more",
-		"pk_live_x rk_live_y sk_live_":         "pk_live_[redacted] rk_live_[redacted] sk_live_[redacted]",
-		"whsec_abc+/=_-x!":                     "whsec_[redacted]!",
+		"key sk_test_51Habc, more":             "key sk_test_…, more",
+		"key sk_live_51HabcdefghijklmnopQRST.": "key sk_live_…QRST.",
+		"pk_live_x rk_live_y sk_live_":         "pk_live_… rk_live_… sk_live_…",
+		"whsec_abc+/=_-x!":                     "whsec_…!",
+		"whsec_0123456789abcdefghijABCD":       "whsec_…ABCD",
 		"cs_test_a1_secret_b2 seti_1_secret_z": "[redacted client secret] [redacted client secret]",
+		"card 4242424242424242 declined":       "card [redacted card number] declined",
 		"a\x00b\xffc":                          "ab\uFFFDc",
 		"sk_live_…abcd and whsec_…":            "sk_live_…abcd and whsec_…",
-		"sk_live_…abcdEFGH":                    "sk_live_[redacted]",
+		"sk_live_…abcdEFGH":                    "sk_live_…",
 	} {
 		assert.Equal(t, want, sqlstore.CleanError(in), "%q", in)
 	}
 	long := sqlstore.CleanError(strings.Repeat("€", sqlstore.MaxErrorLen))
 	assert.LessOrEqual(t, len(long), sqlstore.MaxErrorLen)
-	assert.True(t, strings.HasSuffix(long, "€"), "cut on a rune boundary")
-	// A secret cut by the bound is still redacted.
-	for i := 1; i < 30; i++ {
-		cut := sqlstore.CleanError(strings.Repeat("x", sqlstore.MaxErrorLen-i) + "sk_live_51Hsecretsecret")
-		assert.NotContains(t, cut, "51H")
-		assert.LessOrEqual(t, len(cut), sqlstore.MaxErrorLen)
+	assert.True(t, strings.HasSuffix(long, "€…"), "cut on a rune boundary, marked")
+	assert.True(t, utf8.ValidString(long))
+	// A secret anywhere, cut by the bound or not, is redacted; NULs and
+	// invalid bytes anywhere are cleaned.
+	secret := "sk_live_51Hsecretsecret1234"
+	for i := 1; i < 40; i++ {
+		for _, in := range []string{
+			strings.Repeat("x", sqlstore.MaxErrorLen-i) + secret,
+			strings.Repeat("\x00\xff", i) + secret + strings.Repeat("é", sqlstore.MaxErrorLen),
+			strings.Repeat("€", 20*sqlstore.MaxErrorLen) + secret,
+		} {
+			out := sqlstore.CleanError(in)
+			assert.NotContains(t, out, "51Hsecret")
+			assert.NotContains(t, out, "\x00")
+			assert.True(t, utf8.ValidString(out))
+			assert.LessOrEqual(t, len(out), sqlstore.MaxErrorLen)
+		}
 	}
 }
 

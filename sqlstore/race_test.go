@@ -1,0 +1,6 @@
+//go:build race
+
+package sqlstore_test
+
+// raceEnabled: the tests run under the race detector (-race).
+const raceEnabled = true
