@@ -1,6 +1,7 @@
 package stripegateway
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -92,4 +93,26 @@ func TestCheckoutAPIErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAPIErrorRedactsWhatItCopies: every part of Stripe's answer that an
+// *apiError copies into its message (message, parameter name, decline
+// code) is redacted and bounded.
+func TestAPIErrorRedactsWhatItCopies(t *testing.T) {
+	t.Parallel()
+	secret := "pi_3Abc_secret_ZyXwVuT"
+	err := wrapAPIError("capture payment", &stripe.Error{
+		HTTPStatusCode: 400, Type: stripe.ErrorTypeInvalidRequest, Code: "parameter_invalid_string",
+		Param: "payment_method_data[billing_details][name]=" + secret + strings.Repeat("x", 500),
+		Msg:   "Invalid value " + secret + " for sk_live_51HSECRETSECRETSECRETSECRETabcd",
+	})
+	require.ErrorIs(t, err, ErrStripeAPI)
+	text := err.Error()
+	assert.NotContains(t, text, "_secret_ZyXwVuT")
+	assert.NotContains(t, text, "SECRETSECRET")
+	assert.Contains(t, text, "param=payment_method_data[billing_details][name]=")
+	assert.Less(t, len(text), 800, "the copied parameter is bounded")
+	js, jerr := json.Marshal(err)
+	require.NoError(t, jerr)
+	assert.NotContains(t, string(js), "_secret_")
 }

@@ -30,6 +30,12 @@
 // created and migrated at start, so that a restart keeps them:
 //
 //	go run ./examples/storefront -db storefront.db
+//
+// With -db, the webhook endpoint is sqlstore's transactional path: each
+// event changes its order in the same SQLite transaction that records the
+// event as processed, so that both are kept or neither is, and a
+// redelivery of a committed event changes nothing. The "Recover missed
+// events" button runs recovered events through the same path.
 package main
 
 import (

@@ -71,15 +71,20 @@ func artifactDir(t *testing.T) string {
 	return dir
 }
 
-// startStore starts the storefront in-process, offline, on a free port.
-func startStore(t *testing.T, artifacts string) *shop.Server {
+// startStore starts the storefront in-process, offline, on a free port;
+// with dbPath, in -db mode on that SQLite file.
+func startStore(t *testing.T, artifacts string, dbPath ...string) *shop.Server {
 	t.Helper()
-	logFile, err := os.Create(filepath.Join(artifacts, "storefront.log"))
+	logName := "storefront.log"
+	env := map[string]string{"ADDR": "127.0.0.1:0", "STRIPE_WEBHOOK_SECRET": webhookSecret}
+	if len(dbPath) > 0 {
+		env[shop.EnvDB], logName = dbPath[0], "storefront-db.log"
+	}
+	logFile, err := os.Create(filepath.Join(artifacts, logName))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = logFile.Close() })
-	env := map[string]string{"ADDR": "127.0.0.1:0", "STRIPE_WEBHOOK_SECRET": webhookSecret}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // the first run builds stripe-mock
 	defer cancel()
 	srv, err := shop.Start(ctx, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, slog.New(slog.NewTextHandler(logFile, nil)))
@@ -507,88 +512,140 @@ func TestStorefrontInBrowser(t *testing.T) {
 	})
 
 	t.Run("a payment missed while the store was down is recovered from the Orders page", func(t *testing.T) {
+		recoverJourney(t, browser, srv, artifacts, "")
+	})
+
+	fmt.Fprintf(os.Stderr, "screenshots: %s\n", artifacts)
+}
+
+// TestStorefrontInBrowserWithSQLite walks a payment and the recovery of a
+// missed one in -db mode, where each webhook event changes its order in
+// the SQLite transaction that records the event (sqlstore's transactional
+// path).
+func TestStorefrontInBrowserWithSQLite(t *testing.T) {
+	chromium := findChromium(t)
+	artifacts := artifactDir(t)
+	srv := startStore(t, artifacts, filepath.Join(t.TempDir(), "storefront.db"))
+	if srv.DBPath == "" {
+		t.Fatal("the store is not in -db mode")
+	}
+	browser := newBrowser(t, chromium)
+
+	t.Run("4242 pays", func(t *testing.T) {
 		j := newJourney(t, browser, srv, artifacts)
-		j.do("make the webhook endpoint unreachable on the simulator's page",
-			chromedp.Navigate(srv.URL+shop.SimulatorPath+"/"),
-			chromedp.WaitVisible(chromedp.CSS("#endpoint-down")),
-			chromedp.Click(chromedp.CSS("#endpoint-down")),
-			chromedp.WaitVisible(chromedp.CSS("#endpoint-unreachable")),
-		)
-		if !srv.Simulator.EndpointUnreachable() {
-			t.Fatal("the simulator still delivers")
-		}
-		j.buy("beans")
-		ord := j.orderOnCheckout()
+		j.buy("mug")
 		j.pay(stripegatewaytest.CardSucceeds)
-		j.do("the success page waits for the webhook", chromedp.WaitVisible(chromedp.CSS("#waiting")))
-		j.screenshot("recover-store-down-success-waits")
-		if got := j.order(ord.ID); got.Status != shop.StatusUnpaid || len(got.Outcomes) != 0 {
-			t.Fatalf("while the store was down the order became %s with %d outcomes", got.Status, len(got.Outcomes))
+		j.do("the success page says paid", chromedp.WaitVisible(chromedp.CSS("#thanks")))
+		if got := j.text("#status"); got != "Paid" {
+			t.Errorf("success page status = %q, want Paid", got)
 		}
-		j.do("make the endpoint reachable again",
-			chromedp.Navigate(srv.URL+shop.SimulatorPath+"/"),
-			chromedp.WaitVisible(chromedp.CSS("#endpoint-up")),
-			chromedp.Click(chromedp.CSS("#endpoint-up")),
-			chromedp.WaitVisible(chromedp.CSS("#endpoint-down")),
-		)
-		mustContain(t, "simulator page", j.text("#events-summary"), "2 of them not delivered")
-		j.screenshot("recover-simulator-events")
-
-		j.do("press Recover missed events",
-			chromedp.Navigate(srv.URL+"/admin/orders"),
-			chromedp.WaitVisible(chromedp.CSS("#recover-button")),
-			chromedp.Click(chromedp.CSS("#recover-button")),
-			chromedp.WaitVisible(chromedp.CSS("#recover-result")),
-		)
-		if got := j.text("#recover-recovered"); got != "2" {
-			t.Errorf("recovered %s events, want 2 (checkout.session.completed, payment_intent.succeeded)", got)
+		ord := j.order(j.orderFromURL().ID)
+		j.screenshot("db-4242-success")
+		if ord.Status != shop.StatusPaid {
+			t.Errorf("order status = %s, want paid", ord.Status)
 		}
-		if got, want := j.text("#recover-seen"), fmt.Sprint(len(srv.Simulator.Events())); got != want {
-			t.Errorf("%s events seen, want %s", got, want)
-		}
-		mustContain(t, "recovery result", j.text("#recover-result"), "✓ Recovered 2 missed events", "the last event seen was created at")
-		outcomes := func() int {
-			n, err := chromedp.Run(j.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#outcomes-`+ord.ID+` tr.outcome").length`))
-			if err != nil {
-				t.Fatalf("counting the outcomes: %v", err)
+		seen := map[string]bool{}
+		for _, o := range ord.Outcomes {
+			if seen[o.EventID] {
+				t.Errorf("event %s recorded twice: %+v", o.EventID, ord.Outcomes)
 			}
-			return n
+			seen[o.EventID] = true
 		}
-		if n := outcomes(); n != 2 {
-			t.Errorf("the orders page shows %d outcomes, want 2", n)
-		}
-		mustContain(t, "order row", j.text("#order-"+ord.ID), "Paid")
-		mustContain(t, "outcomes", j.text("#outcomes-"+ord.ID), "PaymentSucceeded", "checkout.session.completed", "payment_intent.succeeded")
-		j.screenshot("recover-orders-recovered")
-		first := j.order(ord.ID)
-
-		if _, err := chromedp.Run(j.ctx, chromedp.Evaluate[bool](`document.getElementById("recover-result").remove(), true`)); err != nil {
-			t.Fatalf("clearing the first result: %v", err)
-		}
-		j.do("press it again",
-			chromedp.Click(chromedp.CSS("#recover-button")),
-			chromedp.WaitVisible(chromedp.CSS("#recover-result")),
-		)
-		if got := j.text("#recover-recovered"); got != "0" {
-			t.Errorf("the second run recovered %s events, want 0", got)
-		}
-		if n := outcomes(); n != 2 {
-			t.Errorf("after the second run the orders page shows %d outcomes, want 2", n)
-		}
-		j.screenshot("recover-orders-again")
-		got := j.order(ord.ID)
-		if got.Status != shop.StatusPaid || len(got.Outcomes) != 2 || len(first.Outcomes) != 2 {
-			t.Fatalf("order = %s with %d outcomes (after the first run %d), want paid with 2", got.Status, len(got.Outcomes), len(first.Outcomes))
-		}
-		if got.Outcomes[0].EventID == got.Outcomes[1].EventID {
-			t.Errorf("one event recorded twice: %+v", got.Outcomes)
-		}
-		for i, o := range got.Outcomes {
-			if f := first.Outcomes[i]; o.EventID != f.EventID || o.Applied != f.Applied || o.Note != f.Note || !o.ReceivedAt.Equal(f.ReceivedAt) {
-				t.Errorf("outcome %d changed by the second run: %+v, then %+v", i, f, o)
+		for _, d := range srv.Simulator.Deliveries() {
+			if d.StatusCode != 200 {
+				t.Errorf("a webhook delivery got %d: %+v", d.StatusCode, d)
 			}
 		}
 	})
 
-	fmt.Fprintf(os.Stderr, "screenshots: %s\n", artifacts)
+	t.Run("a payment missed while the store was down is recovered from the Orders page", func(t *testing.T) {
+		recoverJourney(t, browser, srv, artifacts, "db-")
+	})
+}
+
+// recoverJourney: the store misses a payment's events while its webhook
+// endpoint is unreachable, and the Orders page's button recovers them,
+// once. Screenshots are named with the prefix shots.
+func recoverJourney(t *testing.T, browser context.Context, srv *shop.Server, artifacts, shots string) {
+	j := newJourney(t, browser, srv, artifacts)
+	j.do("make the webhook endpoint unreachable on the simulator's page",
+		chromedp.Navigate(srv.URL+shop.SimulatorPath+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#endpoint-down")),
+		chromedp.Click(chromedp.CSS("#endpoint-down")),
+		chromedp.WaitVisible(chromedp.CSS("#endpoint-unreachable")),
+	)
+	if !srv.Simulator.EndpointUnreachable() {
+		t.Fatal("the simulator still delivers")
+	}
+	j.buy("beans")
+	ord := j.orderOnCheckout()
+	j.pay(stripegatewaytest.CardSucceeds)
+	j.do("the success page waits for the webhook", chromedp.WaitVisible(chromedp.CSS("#waiting")))
+	j.screenshot(shots + "recover-store-down-success-waits")
+	if got := j.order(ord.ID); got.Status != shop.StatusUnpaid || len(got.Outcomes) != 0 {
+		t.Fatalf("while the store was down the order became %s with %d outcomes", got.Status, len(got.Outcomes))
+	}
+	j.do("make the endpoint reachable again",
+		chromedp.Navigate(srv.URL+shop.SimulatorPath+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#endpoint-up")),
+		chromedp.Click(chromedp.CSS("#endpoint-up")),
+		chromedp.WaitVisible(chromedp.CSS("#endpoint-down")),
+	)
+	mustContain(t, "simulator page", j.text("#events-summary"), "2 of them not delivered")
+	j.screenshot(shots + "recover-simulator-events")
+
+	j.do("press Recover missed events",
+		chromedp.Navigate(srv.URL+"/admin/orders"),
+		chromedp.WaitVisible(chromedp.CSS("#recover-button")),
+		chromedp.Click(chromedp.CSS("#recover-button")),
+		chromedp.WaitVisible(chromedp.CSS("#recover-result")),
+	)
+	if got := j.text("#recover-recovered"); got != "2" {
+		t.Errorf("recovered %s events, want 2 (checkout.session.completed, payment_intent.succeeded)", got)
+	}
+	if got, want := j.text("#recover-seen"), fmt.Sprint(len(srv.Simulator.Events())); got != want {
+		t.Errorf("%s events seen, want %s", got, want)
+	}
+	mustContain(t, "recovery result", j.text("#recover-result"), "✓ Recovered 2 missed events", "the last event seen was created at")
+	outcomes := func() int {
+		n, err := chromedp.Run(j.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#outcomes-`+ord.ID+` tr.outcome").length`))
+		if err != nil {
+			t.Fatalf("counting the outcomes: %v", err)
+		}
+		return n
+	}
+	if n := outcomes(); n != 2 {
+		t.Errorf("the orders page shows %d outcomes, want 2", n)
+	}
+	mustContain(t, "order row", j.text("#order-"+ord.ID), "Paid")
+	mustContain(t, "outcomes", j.text("#outcomes-"+ord.ID), "PaymentSucceeded", "checkout.session.completed", "payment_intent.succeeded")
+	j.screenshot(shots + "recover-orders-recovered")
+	first := j.order(ord.ID)
+
+	if _, err := chromedp.Run(j.ctx, chromedp.Evaluate[bool](`document.getElementById("recover-result").remove(), true`)); err != nil {
+		t.Fatalf("clearing the first result: %v", err)
+	}
+	j.do("press it again",
+		chromedp.Click(chromedp.CSS("#recover-button")),
+		chromedp.WaitVisible(chromedp.CSS("#recover-result")),
+	)
+	if got := j.text("#recover-recovered"); got != "0" {
+		t.Errorf("the second run recovered %s events, want 0", got)
+	}
+	if n := outcomes(); n != 2 {
+		t.Errorf("after the second run the orders page shows %d outcomes, want 2", n)
+	}
+	j.screenshot(shots + "recover-orders-again")
+	got := j.order(ord.ID)
+	if got.Status != shop.StatusPaid || len(got.Outcomes) != 2 || len(first.Outcomes) != 2 {
+		t.Fatalf("order = %s with %d outcomes (after the first run %d), want paid with 2", got.Status, len(got.Outcomes), len(first.Outcomes))
+	}
+	if got.Outcomes[0].EventID == got.Outcomes[1].EventID {
+		t.Errorf("one event recorded twice: %+v", got.Outcomes)
+	}
+	for i, o := range got.Outcomes {
+		if f := first.Outcomes[i]; o.EventID != f.EventID || o.Applied != f.Applied || o.Note != f.Note || !o.ReceivedAt.Equal(f.ReceivedAt) {
+			t.Errorf("outcome %d changed by the second run: %+v, then %+v", i, f, o)
+		}
+	}
 }

@@ -5,7 +5,10 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/b27de697/stripegateway"
 )
 
 // The admin's "Recover missed events" button, on the Orders page. It asks
@@ -16,6 +19,11 @@ import (
 // that an order gets the same idempotent update whichever way its event
 // arrived. An event processed already is skipped, and applyOutcome ignores
 // an event an order has recorded, so pressing it again changes nothing.
+// On the transactional path (-db) each recovered event goes through
+// sqlstore's ProcessTx with the webhook route's TxHandlers: the order's
+// change and the event's record commit together, and an event the
+// webhook route (or an earlier run) committed does not run again, nor
+// count as recovered.
 // The run goes on in the background; the page shows its progress and
 // refreshes itself until it ends.
 
@@ -98,11 +106,34 @@ func (a *App) RecoverMissedEvents(days int) <-chan struct{} {
 		defer rc.wg.Done()
 		defer close(done)
 		defer cancel()
-		n, err := st.gw.RecoverEvents(ctx, run.Since, st.handlers, func(seen, recovered int, last time.Time) {
+		h := st.handlers
+		counted := a.tx != nil // recovered is ran, not RecoverEvents' count
+		var ran atomic.Int64
+		if counted {
+			// The gateway's own event store (in memory) does not know
+			// what the webhook route committed: ProcessTx does, and
+			// says whether the callback ran.
+			h = stripegateway.Handlers{Default: func(ctx context.Context, o *stripegateway.Outcome) error {
+				ok, err := a.tx.events.ProcessTx(ctx, o, a.tx.handlers)
+				if ok {
+					ran.Add(1)
+				}
+				// An error (ErrBusy: a lease-path delivery holds the
+				// event) fails the event, which the next run retries.
+				return err
+			}}
+		}
+		n, err := st.gw.RecoverEvents(ctx, run.Since, h, func(seen, recovered int, last time.Time) {
+			if counted {
+				recovered = int(ran.Load())
+			}
 			rc.mu.Lock()
 			run.Seen, run.Recovered, run.Last = seen, recovered, last
 			rc.mu.Unlock()
 		})
+		if counted {
+			n = int(ran.Load())
+		}
 		rc.mu.Lock()
 		defer rc.mu.Unlock()
 		run.Running, run.Recovered, run.Finished = false, n, a.now()

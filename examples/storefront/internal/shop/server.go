@@ -93,7 +93,9 @@ type Server struct {
 //     an outside tool can sign events for the store too.
 //   - STOREFRONT_DB: a SQLite file (created and migrated here) that keeps
 //     the orders and the webhook event store, so that a restart forgets
-//     neither; in memory if unset. Offline, the simulator's sessions stay
+//     neither; in memory if unset. With it, the webhook route is
+//     sqlstore's transactional path (Options.TxEvents): an event's order
+//     change and its record as processed commit together, or neither. Offline, the simulator's sessions stay
 //     in memory: after a restart the old orders and their statuses are
 //     there, but the simulator no longer knows their checkout sessions.
 func Start(ctx context.Context, getenv func(string) (string, bool), logger *slog.Logger) (*Server, error) {
@@ -132,13 +134,15 @@ func Start(ctx context.Context, getenv func(string) (string, bool), logger *slog
 
 	opts := Options{BaseURL: s.URL, Logger: logger}
 	if path := env(EnvDB); path != "" {
-		s.db, err = openDurable(ctx, path)
+		s.db, err = openDurable(ctx, path, logger)
 		if err != nil {
 			return nil, err
 		}
 		s.DBPath = path
-		opts.Orders, opts.EventStore = s.db.orders, s.db.events
-		logger.Info("storefront: orders and webhook events are kept in SQLite", "path", path)
+		// The transactional path: each webhook outcome changes its order
+		// in the transaction that records the event as processed.
+		opts.Orders, opts.TxEvents = s.db.orders, s.db.events
+		logger.Info("storefront: orders and webhook events are kept in SQLite; each event's order change commits with its record", "path", path)
 	} else {
 		logger.Info("storefront: orders and webhook events are kept in memory; set " + EnvDB + " (or -db) to keep them in a SQLite file")
 	}

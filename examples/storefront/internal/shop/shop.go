@@ -7,6 +7,7 @@ package shop
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/b27de697/stripegateway"
+	"github.com/b27de697/stripegateway/sqlstore"
 )
 
 // WebhookPath is where Stripe's webhooks are received, as the product
@@ -38,12 +40,23 @@ type Options struct {
 	// WithAPIURL for the simulator. The App adds WithLogger and
 	// WithEventStore itself.
 	GatewayOptions []stripegateway.Option
-	// Orders keeps the orders; in memory if nil.
+	// Orders keeps the orders; in memory if nil. With TxEvents it must be
+	// a *SQLiteOrders on TxEvents' database.
 	Orders OrderStore
 	// EventStore records processed webhook events, shared by every
 	// Gateway the App builds so that swapping the Gateway forgets nothing;
-	// in memory if nil.
+	// in memory if nil. With TxEvents, only the "Recover missed events"
+	// button's runs use it (it must not be TxEvents: keep it nil).
 	EventStore stripegateway.EventStore
+	// TxEvents, when set, puts the webhook route on sqlstore's
+	// transactional path: the route is TxEvents.WebhookHandler, and each
+	// outcome changes its order (Orders, a *SQLiteOrders on the same
+	// database) in the transaction that records the event as processed,
+	// so that the change and the record commit together or not at all.
+	// The "Recover missed events" button runs the events it recovers
+	// through the same path (TxEvents.ProcessTx). Nil keeps the gateway's
+	// own webhook handler with EventStore.
+	TxEvents *sqlstore.Store
 	// Logger; slog.Default() if nil.
 	Logger *slog.Logger
 	// Simulator, when set, is mounted at SimulatorPath (offline mode).
@@ -62,6 +75,7 @@ type App struct {
 	base    string
 	orders  OrderStore
 	events  stripegateway.EventStore
+	tx      *txPath // the transactional path (Options.TxEvents); nil without it
 	logger  *slog.Logger
 	now     func() time.Time
 	mux     *http.ServeMux
@@ -69,6 +83,15 @@ type App struct {
 	version atomic.Int64
 	// recovery is the "Recover missed events" button's run (recover.go).
 	recovery recovery
+}
+
+// txPath is the App's transactional path: the event store whose table
+// records processed events, the orders on the same database, and the
+// callbacks that change an order in the event's transaction.
+type txPath struct {
+	events   *sqlstore.Store
+	orders   *SQLiteOrders
+	handlers sqlstore.TxHandlers
 }
 
 // gatewayState is one live configuration: a Gateway, the callbacks of its
@@ -79,11 +102,14 @@ type gatewayState struct {
 	gw *stripegateway.Gateway
 	// handlers are the webhook route's callbacks, which the "Recover
 	// missed events" button runs too: one event, one update, whichever
-	// way it arrives.
+	// way it arrives. On the transactional path the route runs the App's
+	// sqlstore.TxHandlers instead, and so does the button (recover.go).
 	handlers stripegateway.Handlers
-	webhook  http.Handler
-	version  int64
-	since    time.Time
+	// webhook is the route's handler: the gateway's, or on the
+	// transactional path the sqlstore's, verifying with gw.
+	webhook http.Handler
+	version int64
+	since   time.Time
 }
 
 // New builds the App with opts.Config, which must be valid.
@@ -93,6 +119,17 @@ func New(opts Options) (*App, error) {
 		return nil, fmt.Errorf("shop: BaseURL must be an absolute http(s) URL, got %q", opts.BaseURL)
 	}
 	a := &App{opts: opts, base: base, orders: opts.Orders, events: opts.EventStore, logger: opts.Logger, now: opts.Now}
+	if opts.TxEvents != nil {
+		orders, ok := opts.Orders.(*SQLiteOrders)
+		if !ok || orders == nil {
+			return nil, errors.New("shop: TxEvents needs Orders to be a *SQLiteOrders on its database")
+		}
+		if es, ok := opts.EventStore.(*sqlstore.Store); ok && es == opts.TxEvents {
+			return nil, errors.New("shop: with TxEvents, EventStore must not be TxEvents (leave it nil)")
+		}
+		a.tx = &txPath{events: opts.TxEvents, orders: orders}
+		a.tx.handlers = sqlstore.TxHandlers{Default: a.onOutcomeTx}
+	}
 	if a.orders == nil {
 		a.orders = NewMemoryOrders()
 	}
@@ -151,7 +188,11 @@ func (a *App) Configure(cfg stripegateway.Config) error {
 		return err
 	}
 	st := &gatewayState{gw: gw, handlers: stripegateway.Handlers{Default: a.onOutcome}, version: a.version.Add(1), since: a.now()}
-	st.webhook = gw.WebhookHandler(st.handlers)
+	if a.tx != nil {
+		st.webhook = a.tx.events.WebhookHandler(gw, a.tx.handlers)
+	} else {
+		st.webhook = gw.WebhookHandler(st.handlers)
+	}
 	a.current.Store(st)
 	a.logger.Info("storefront: Stripe settings are live", "gateway", gw, "version", st.version)
 	return nil
@@ -167,17 +208,34 @@ func (a *App) newGateway(cfg stripegateway.Config) (*stripegateway.Gateway, erro
 // (applyOutcome ignores an event it has recorded) and never moves an order
 // backwards.
 func (a *App) onOutcome(ctx context.Context, o *stripegateway.Outcome) error {
+	return a.applyTo(ctx, a.orders, o)
+}
+
+// onOutcomeTx is onOutcome on the transactional path: the order is read
+// and changed in tx, the transaction that records the event as processed,
+// so that both commit together or neither does. It must not touch the
+// *sql.DB (a.orders): with the single SQLite connection, that would wait
+// for tx's connection for ever.
+func (a *App) onOutcomeTx(ctx context.Context, tx *sql.Tx, o *stripegateway.Outcome) error {
+	return a.applyTo(ctx, a.tx.orders.InTx(tx), o)
+}
+
+// applyTo records the outcome on its order in orders.
+func (a *App) applyTo(ctx context.Context, orders OrderStore, o *stripegateway.Outcome) error {
 	id := o.OrderID
 	if id == "" {
 		// Disputes and refunds carry no order ID: find the order by its
 		// PaymentIntent (or its subscription).
-		id = a.orderByPayment(ctx, o)
+		var err error
+		if id, err = orderByPayment(ctx, orders, o); err != nil {
+			return err // 500: Stripe delivers the event again
+		}
 	}
 	if id == "" {
 		a.logger.InfoContext(ctx, "storefront: webhook event for no order of this store", "event_id", o.EventID, "kind", string(o.Kind))
 		return nil
 	}
-	ord, err := a.orders.Update(ctx, id, func(ord *Order) error {
+	ord, err := orders.Update(ctx, id, func(ord *Order) error {
 		applyOutcome(ord, o, a.now())
 		return nil
 	})
@@ -194,21 +252,25 @@ func (a *App) onOutcome(ctx context.Context, o *stripegateway.Outcome) error {
 	return nil
 }
 
-func (a *App) orderByPayment(ctx context.Context, o *stripegateway.Outcome) string {
+// orderByPayment finds the newest order of the outcome's PaymentIntent,
+// Checkout Session or subscription: "" if none. An error reading the
+// orders is returned, so that the event is delivered again rather than
+// taken as no order's.
+func orderByPayment(ctx context.Context, orders OrderStore, o *stripegateway.Outcome) (string, error) {
 	if o.PaymentIntentID == "" && o.SessionID == "" && o.SubscriptionID == "" {
-		return ""
+		return "", nil
 	}
-	orders, err := a.orders.List(ctx)
+	list, err := orders.List(ctx)
 	if err != nil {
-		return ""
+		return "", err
 	}
-	for _, ord := range orders {
+	for _, ord := range list {
 		if (o.PaymentIntentID != "" && ord.PaymentIntentID == o.PaymentIntentID) || (o.SessionID != "" && ord.SessionID == o.SessionID) ||
 			(o.SubscriptionID != "" && ord.SubscriptionID == o.SubscriptionID) {
-			return ord.ID
+			return ord.ID, nil
 		}
 	}
-	return ""
+	return "", nil
 }
 
 // newOrderID returns a random, unguessable order ID: the success page shows

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -37,7 +38,9 @@ func OpenSQLite(path string) (*sql.DB, error) {
 	return db, nil
 }
 
-// durable is the SQLite side of a store started with STOREFRONT_DB.
+// durable is the SQLite side of a store started with STOREFRONT_DB: the
+// orders, and the record of processed webhook events, whose transactional
+// path changes an order in the transaction that records its event.
 type durable struct {
 	db     *sql.DB
 	orders *SQLiteOrders
@@ -46,8 +49,9 @@ type durable struct {
 
 // openDurable opens (creating it if needed) the SQLite file at path, with
 // the orders' tables and the webhook event store's table, and purges the
-// processed events older than Stripe's retry window.
-func openDurable(ctx context.Context, path string) (_ *durable, err error) {
+// processed events older than Stripe's retry window. The event store logs
+// to logger.
+func openDurable(ctx context.Context, path string, logger *slog.Logger) (_ *durable, err error) {
 	db, err := OpenSQLite(path)
 	if err != nil {
 		return nil, err
@@ -66,7 +70,7 @@ func openDurable(ctx context.Context, path string) (_ *durable, err error) {
 	if err := d.orders.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("storefront: SQLite %s: %w", path, err)
 	}
-	d.events, err = sqlstore.New(db, sqlstore.WithDialect(sqlstore.SQLite))
+	d.events, err = sqlstore.New(db, sqlstore.WithDialect(sqlstore.SQLite), sqlstore.WithLogger(logger))
 	if err != nil {
 		return nil, err
 	}

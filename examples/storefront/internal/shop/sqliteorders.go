@@ -168,8 +168,19 @@ func (s *SQLiteOrders) Create(ctx context.Context, o *Order) error {
 		return fmt.Errorf("orders: create %s: %w", o.ID, err)
 	}
 	defer tx.Rollback()
+	if err := createOrder(ctx, tx, o); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("orders: create %s: %w", o.ID, err)
+	}
+	return nil
+}
+
+// createOrder inserts a new order and its outcomes with q.
+func createOrder(ctx context.Context, q querier, o *Order) error {
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM storefront_orders WHERE id = ?`, o.ID).Scan(&n); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM storefront_orders WHERE id = ?`, o.ID).Scan(&n); err != nil {
 		return fmt.Errorf("orders: create %s: %w", o.ID, err)
 	}
 	if n > 0 {
@@ -179,13 +190,10 @@ func (s *SQLiteOrders) Create(ctx context.Context, o *Order) error {
 	if err != nil {
 		return fmt.Errorf("orders: create %s: %w", o.ID, err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO storefront_orders (`+orderColumns+`) VALUES (`+orderPlaceholders+`)`, args...); err != nil {
+	if _, err := q.ExecContext(ctx, `INSERT INTO storefront_orders (`+orderColumns+`) VALUES (`+orderPlaceholders+`)`, args...); err != nil {
 		return fmt.Errorf("orders: create %s: %w", o.ID, err)
 	}
-	if err := insertOutcomes(ctx, tx, o.ID, o.Outcomes); err != nil {
-		return fmt.Errorf("orders: create %s: %w", o.ID, err)
-	}
-	if err := tx.Commit(); err != nil {
+	if err := insertOutcomes(ctx, q, o.ID, o.Outcomes); err != nil {
 		return fmt.Errorf("orders: create %s: %w", o.ID, err)
 	}
 	return nil
@@ -209,7 +217,12 @@ func (s *SQLiteOrders) List(ctx context.Context) ([]*Order, error) {
 		return nil, fmt.Errorf("orders: list: %w", err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT `+orderColumns+` FROM storefront_orders ORDER BY created_at DESC, id DESC`)
+	return listOrders(ctx, tx)
+}
+
+// listOrders reads every order and its outcomes with q, newest first.
+func listOrders(ctx context.Context, q querier) ([]*Order, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+orderColumns+` FROM storefront_orders ORDER BY created_at DESC, id DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("orders: list: %w", err)
 	}
@@ -227,7 +240,7 @@ func (s *SQLiteOrders) List(ctx context.Context) ([]*Order, error) {
 	if err := closeRows(rows); err != nil {
 		return nil, fmt.Errorf("orders: list: %w", err)
 	}
-	rows, err = tx.QueryContext(ctx, `SELECT `+outcomeColumns+` FROM storefront_order_outcomes ORDER BY order_id, seq`)
+	rows, err = q.QueryContext(ctx, `SELECT `+outcomeColumns+` FROM storefront_order_outcomes ORDER BY order_id, seq`)
 	if err != nil {
 		return nil, fmt.Errorf("orders: list: %w", err)
 	}
@@ -260,7 +273,21 @@ func (s *SQLiteOrders) Update(ctx context.Context, id string, fn func(*Order) er
 		return nil, fmt.Errorf("orders: update %s: %w", id, err)
 	}
 	defer tx.Rollback()
-	o, err := getOrder(ctx, tx, id)
+	o, err := updateOrder(ctx, tx, id, fn)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("orders: update %s: %w", id, err)
+	}
+	return o, nil
+}
+
+// updateOrder reads the order with q, runs fn on it and writes the result.
+// fn runs before anything is written: its error writes nothing. It
+// returns a copy of the order written.
+func updateOrder(ctx context.Context, q querier, id string, fn func(*Order) error) (*Order, error) {
+	o, err := getOrder(ctx, q, id)
 	switch {
 	case errors.Is(err, ErrOrderNotFound):
 		return nil, err
@@ -277,20 +304,55 @@ func (s *SQLiteOrders) Update(ctx context.Context, id string, fn func(*Order) er
 	}
 	// args[0] is the ID: it goes last, in the WHERE clause.
 	args = append(args[1:], id)
-	if _, err := tx.ExecContext(ctx, orderUpdate, args...); err != nil {
+	if _, err := q.ExecContext(ctx, orderUpdate, args...); err != nil {
 		return nil, fmt.Errorf("orders: update %s: %w", id, err)
 	}
 	// The outcomes are few: write them all again.
-	if _, err := tx.ExecContext(ctx, `DELETE FROM storefront_order_outcomes WHERE order_id = ?`, id); err != nil {
+	if _, err := q.ExecContext(ctx, `DELETE FROM storefront_order_outcomes WHERE order_id = ?`, id); err != nil {
 		return nil, fmt.Errorf("orders: update %s: %w", id, err)
 	}
-	if err := insertOutcomes(ctx, tx, id, o.Outcomes); err != nil {
-		return nil, fmt.Errorf("orders: update %s: %w", id, err)
-	}
-	if err := tx.Commit(); err != nil {
+	if err := insertOutcomes(ctx, q, id, o.Outcomes); err != nil {
 		return nil, fmt.Errorf("orders: update %s: %w", id, err)
 	}
 	return o.clone(), nil
+}
+
+// InTx returns the orders as tx sees them, an OrderStore whose every
+// method reads and writes in tx, a transaction on the store's database
+// that the caller began and commits or rolls back: nothing it writes is
+// kept unless tx commits. It is how sqlstore's transactional path changes
+// an order in the transaction that records the webhook event as processed
+// (see App's sqlstore.TxHandlers). Inside such a transaction use only
+// InTx's store, never the SQLiteOrders itself: with OpenSQLite's single
+// connection, its methods would wait for tx's connection for ever. The
+// returned store is valid until tx ends, and is not for concurrent use; a
+// failed call leaves tx to be rolled back.
+func (s *SQLiteOrders) InTx(tx *sql.Tx) OrderStore { return txOrders{tx: tx} }
+
+// txOrders is SQLiteOrders inside a transaction (InTx).
+type txOrders struct{ tx *sql.Tx }
+
+var _ OrderStore = txOrders{}
+
+// Create implements OrderStore.
+func (t txOrders) Create(ctx context.Context, o *Order) error { return createOrder(ctx, t.tx, o) }
+
+// Get implements OrderStore.
+func (t txOrders) Get(ctx context.Context, id string) (*Order, error) {
+	o, err := getOrder(ctx, t.tx, id)
+	if err != nil && !errors.Is(err, ErrOrderNotFound) {
+		return nil, fmt.Errorf("orders: get %s: %w", id, err)
+	}
+	return o, err
+}
+
+// List implements OrderStore.
+func (t txOrders) List(ctx context.Context) ([]*Order, error) { return listOrders(ctx, t.tx) }
+
+// Update implements OrderStore. The write lock is tx's: with OpenSQLite's
+// database, tx took it when it began.
+func (t txOrders) Update(ctx context.Context, id string, fn func(*Order) error) (*Order, error) {
+	return updateOrder(ctx, t.tx, id, fn)
 }
 
 // getOrder reads an order and its outcomes.
