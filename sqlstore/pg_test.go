@@ -15,6 +15,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
 	_ "modernc.org/sqlite"             // the "sqlite" driver
 
+	"github.com/b27de697/stripegateway/internal/skipnote"
 	"github.com/b27de697/stripegateway/sqlstore/internal/pgtest"
 )
 
@@ -23,14 +24,22 @@ import (
 // PostgreSQL binaries (Debian package postgresql) on first use and stopped
 // after the tests.
 
-// TestMain stops the throwaway PostgreSQL server after the tests.
+// TestMain stops the throwaway PostgreSQL server after the tests and, if
+// tests skipped for want of PostgreSQL, says so in go test's default output
+// (skipnote), which otherwise shows a plain "ok".
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if pg.srv != nil {
 		pg.srv.Stop()
 	}
+	if code == 0 {
+		skipnote.Report(&skips)
+	}
 	os.Exit(code)
 }
+
+// skips records the tests skipped for want of PostgreSQL.
+var skips skipnote.Notes
 
 var pg struct {
 	once sync.Once
@@ -87,7 +96,7 @@ func skipOrFail(t testing.TB, skip string, err error) {
 	case skip != "" && os.Getenv("CI") == "true":
 		t.Fatalf("PostgreSQL is required under CI=true: %s", skip)
 	case skip != "":
-		t.Skip(skip)
+		skips.Skip(t, skip)
 	case err != nil:
 		t.Fatalf("starting PostgreSQL: %v", err)
 	}

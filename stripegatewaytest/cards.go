@@ -2,7 +2,10 @@ package stripegatewaytest
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +28,13 @@ const (
 	// CardThreeDSecure asks for 3-D Secure authentication: the page shows
 	// the step with "Complete" and "Fail".
 	CardThreeDSecure = "4000002500003155"
+	// CardInsufficientFunds is declined with card_declined /
+	// insufficient_funds.
+	CardInsufficientFunds = "4000000000009995"
+	// CardExpired is declined with expired_card, whatever the expiry.
+	CardExpired = "4000000000000069"
+	// CardIncorrectCVC is declined with incorrect_cvc, whatever the CVC.
+	CardIncorrectCVC = "4000000000000127"
 )
 
 // cardResult is what a test card does.
@@ -42,38 +52,240 @@ const (
 )
 
 // testCards are the cards the payment page takes, from
-// https://docs.stripe.com/testing.
+// https://docs.stripe.com/testing: the successful cards, the declines of
+// "Declined payments" and the 3-D Secure cards. Stripe declines them
+// whatever valid expiry, CVC and name go with them.
 var testCards = map[string]cardResult{
-	CardSucceeds:       {outcome: "succeed"},
-	"4000056655665556": {outcome: "succeed"}, // Visa (debit)
-	"5555555555554444": {outcome: "succeed"}, // Mastercard
-	"378282246310005":  {outcome: "succeed"}, // American Express
-	CardDeclined:       {outcome: "decline", code: "card_declined", declineCode: "generic_decline", message: msgDeclined},
-	"4000000000009995": {outcome: "decline", code: "card_declined", declineCode: "insufficient_funds", message: "Your card has insufficient funds."},
-	"4000000000009987": {outcome: "decline", code: "card_declined", declineCode: "lost_card", message: msgDeclined},
-	"4000000000000069": {outcome: "decline", code: "expired_card", declineCode: "", message: "Your card has expired."},
-	"4000000000000127": {outcome: "decline", code: "incorrect_cvc", declineCode: "", message: "Your card's security code is incorrect."},
-	CardThreeDSecure:   {outcome: "3ds"},
-	"4000002760003184": {outcome: "3ds"},
+	CardSucceeds:          {outcome: "succeed"},
+	"4000056655665556":    {outcome: "succeed"}, // Visa (debit)
+	"5555555555554444":    {outcome: "succeed"}, // Mastercard
+	"378282246310005":     {outcome: "succeed"}, // American Express
+	CardDeclined:          {outcome: "decline", code: "card_declined", declineCode: "generic_decline", message: msgDeclined},
+	CardInsufficientFunds: {outcome: "decline", code: "card_declined", declineCode: "insufficient_funds", message: "Your card has insufficient funds."},
+	"4000000000009987":    {outcome: "decline", code: "card_declined", declineCode: "lost_card", message: msgDeclined},
+	"4000000000009979":    {outcome: "decline", code: "card_declined", declineCode: "stolen_card", message: msgDeclined},
+	"4000000000006975":    {outcome: "decline", code: "card_declined", declineCode: "card_velocity_exceeded", message: "Your card was declined for making repeated attempts too frequently or exceeding its amount limit."},
+	CardExpired:           {outcome: "decline", code: "expired_card", message: "Your card has expired."},
+	CardIncorrectCVC:      {outcome: "decline", code: "incorrect_cvc", message: "Your card's security code is incorrect."},
+	"4000000000000119":    {outcome: "decline", code: "processing_error", message: "An error occurred while processing your card. Try again in a little bit."},
+	CardThreeDSecure:      {outcome: "3ds"},
+	"4000002760003184":    {outcome: "3ds"},
 }
 
+// classifyCard says what a card number that passed validateCard does.
 func classifyCard(number string) cardResult {
-	digits := strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		if r == ' ' || r == '-' {
-			return -1
-		}
-		return 'x'
-	}, number)
+	digits, _ := cardDigits(number)
 	if c, ok := testCards[digits]; ok {
 		return c
 	}
-	if len(digits) < 12 || len(digits) > 19 || strings.Contains(digits, "x") || !redact.Luhn(digits) {
-		return cardResult{outcome: "invalid", message: "Your card number is invalid."}
-	}
 	return cardResult{outcome: "invalid", message: "Your card was declined. Your request was in test mode, but used a non test card. For a list of valid test cards, visit: https://stripe.com/docs/testing."}
+}
+
+// cardDigits returns the digits of a card number as typed, without the
+// spaces and dashes that group them; ok is false if anything else is in it.
+func cardDigits(number string) (digits string, ok bool) {
+	ok = true
+	digits = strings.Map(func(r rune) rune {
+		switch {
+		case r >= '0' && r <= '9':
+			return r
+		case r == ' ' || r == '-':
+			return -1
+		}
+		ok = false
+		return -1
+	}, number)
+	return digits, ok
+}
+
+// isAmex reports whether a card number is American Express's, which has
+// 15 digits and a 4-digit security code.
+func isAmex(digits string) bool {
+	return strings.HasPrefix(digits, "34") || strings.HasPrefix(digits, "37")
+}
+
+// cardLength is how many digits a card number of the brand has.
+func cardLength(digits string) int {
+	switch {
+	case isAmex(digits):
+		return 15
+	case strings.HasPrefix(digits, "36"), len(digits) >= 3 && digits[:2] == "30" && digits[2] <= '5':
+		return 14 // Diners Club
+	}
+	return 16
+}
+
+// groupCard shows a card number as Stripe's field does, in groups of four
+// digits (4-6-5 for American Express). A value with anything but digits,
+// spaces and dashes is left as typed.
+func groupCard(number string) string {
+	digits, ok := cardDigits(number)
+	if !ok || len(digits) > 19 {
+		return number
+	}
+	groups := []int{4, 4, 4, 4, 3}
+	if isAmex(digits) {
+		groups = []int{4, 6, 5}
+	}
+	var b strings.Builder
+	for _, n := range groups {
+		if digits == "" {
+			break
+		}
+		n = min(n, len(digits))
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(digits[:n])
+		digits = digits[n:]
+	}
+	b.WriteString(digits)
+	return b.String()
+}
+
+// cardForm is what the customer typed on the payment page.
+type cardForm struct {
+	Number, Expiry, CVC, Name string
+}
+
+// cardErrors are the messages the payment page shows beside its fields,
+// Stripe's own; empty where the field is valid.
+type cardErrors struct {
+	Number, Expiry, CVC, Name string
+}
+
+func (e cardErrors) any() bool { return e != cardErrors{} }
+
+// first is the ID of the first field with an error, which gets the focus.
+func (e cardErrors) first() string {
+	switch {
+	case e.Number != "":
+		return "cardNumber"
+	case e.Expiry != "":
+		return "cardExpiry"
+	case e.CVC != "":
+		return "cardCvc"
+	case e.Name != "":
+		return "billingName"
+	}
+	return ""
+}
+
+// Stripe's messages for what its card fields refuse, as Stripe.js and
+// Checkout show them.
+const (
+	msgNumberIncomplete = "Your card number is incomplete."
+	msgNumberInvalid    = "Your card number is invalid."
+	msgExpiryIncomplete = "Your card's expiration date is incomplete."
+	msgExpiryInvalid    = "Your card's expiration date is invalid."
+	msgExpiryPast       = "Your card's expiration date is in the past."
+	msgExpiryYearPast   = "Your card's expiration year is in the past."
+	msgExpiryYear       = "Your card's expiration year is invalid."
+	msgExpiryMonth      = "Your card's expiration month is invalid."
+	msgCVCIncomplete    = "Your card's security code is incomplete."
+	msgCVCInvalid       = "Your card's security code is invalid."
+	msgRequired         = "Required"
+)
+
+// defaultExpiry is the expiry the page starts with, December eight years
+// ahead ("12 / 34" in 2026).
+func defaultExpiry(now time.Time) string {
+	return fmt.Sprintf("12 / %02d", (now.Year()+8)%100)
+}
+
+// readCardForm reads the payment form. A field missing from the form
+// altogether (a test that posts only cardNumber) takes the page's valid
+// default; a field sent empty is validated as empty.
+func readCardForm(form url.Values, now time.Time) cardForm {
+	f := cardForm{Number: form.Get("cardNumber")}
+	get := func(name, def string) string {
+		if _, ok := form[name]; !ok {
+			return def
+		}
+		return form.Get(name)
+	}
+	cvc := "123"
+	if d, _ := cardDigits(f.Number); isAmex(d) {
+		cvc = "1234"
+	}
+	f.Expiry = get("cardExpiry", defaultExpiry(now))
+	f.CVC = get("cardCvc", cvc)
+	f.Name = get("billingName", "Jenny Rosen")
+	return f
+}
+
+// validateCard checks the form as Stripe's card fields do before anything
+// is sent: a complete, valid number, an expiry that is not in the past, a
+// security code of the brand's length and a name.
+func validateCard(f cardForm, now time.Time) cardErrors {
+	var e cardErrors
+	digits, ok := cardDigits(f.Number)
+	switch {
+	case strings.TrimSpace(f.Number) == "":
+		e.Number = msgNumberIncomplete
+	case !ok || len(digits) > 19:
+		e.Number = msgNumberInvalid
+	case len(digits) < cardLength(digits):
+		e.Number = msgNumberIncomplete
+	case !redact.Luhn(digits):
+		e.Number = msgNumberInvalid
+	}
+	e.Expiry = validateExpiry(f.Expiry, now)
+	need := 3
+	if isAmex(digits) {
+		need = 4
+	}
+	cvc := strings.TrimSpace(f.CVC)
+	switch {
+	case cvc == "":
+		e.CVC = msgCVCIncomplete
+	case strings.Trim(cvc, "0123456789") != "" || len(cvc) > need:
+		e.CVC = msgCVCInvalid
+	case len(cvc) < need:
+		e.CVC = msgCVCIncomplete
+	}
+	if strings.TrimSpace(f.Name) == "" {
+		e.Name = msgRequired
+	}
+	return e
+}
+
+// validateExpiry checks an expiry typed as "MM / YY" (or MM/YY, MMYY,
+// MM / YYYY). A card is valid to the end of its expiry month.
+func validateExpiry(expiry string, now time.Time) string {
+	s := strings.ReplaceAll(expiry, " ", "")
+	if s == "" {
+		return msgExpiryIncomplete
+	}
+	month, year, found := strings.Cut(s, "/")
+	if !found {
+		if len(s) < 4 {
+			return msgExpiryIncomplete
+		}
+		month, year = s[:2], s[2:]
+	}
+	if strings.Trim(month+year, "0123456789") != "" || len(month) > 2 || len(year) > 4 {
+		return msgExpiryInvalid
+	}
+	if month == "" || (len(year) != 2 && len(year) != 4) {
+		return msgExpiryIncomplete
+	}
+	m, _ := strconv.Atoi(month)
+	y, _ := strconv.Atoi(year)
+	if len(year) == 2 {
+		y += now.Year() / 100 * 100
+	}
+	switch {
+	case m < 1 || m > 12:
+		return msgExpiryMonth
+	case y < now.Year():
+		return msgExpiryYearPast
+	case y == now.Year() && m < int(now.Month()):
+		return msgExpiryPast
+	case y > now.Year()+50:
+		return msgExpiryYear
+	}
+	return ""
 }
 
 // pageCheckout shows the payment page.
@@ -91,9 +303,15 @@ func (s *Simulator) pageCheckout(w http.ResponseWriter, r *http.Request) {
 	case ss.threeDS:
 		step = "3ds"
 	}
-	d := s.page(s.snapshot(ss), step, ss.lastError, "")
+	d := s.page(s.snapshot(ss), step, ss.lastError, s.blankForm())
 	s.mu.Unlock()
 	s.render(w, http.StatusOK, "checkout", d)
+}
+
+// blankForm is the card form as the page first shows it: a valid expiry,
+// CVC and name are filled in, so that a test card is all there is to type.
+func (s *Simulator) blankForm() cardForm {
+	return cardForm{Expiry: defaultExpiry(s.now()), CVC: "123", Name: "Jenny Rosen"}
 }
 
 // lockSession locks s.mu and returns the session of the page's path,
@@ -119,20 +337,30 @@ func (s *Simulator) expireIfDue(ss *simSession) {
 	}
 }
 
-// pagePay takes the card form.
+// pagePay takes the card form. Fields Stripe's card form would refuse
+// (validateCard) are refused on the page, beside each field, with what was
+// typed kept and nothing sent; a valid card then succeeds, is declined or
+// asks for 3-D Secure, as its test card does.
 func (s *Simulator) pagePay(w http.ResponseWriter, r *http.Request) {
-	s.pageStep(w, r, "cardNumber", func(ss *simSession, card string) ([]eventSpec, bool) {
+	s.pageStep(w, r, func(ss *simSession, form url.Values) stepResult {
+		typed := readCardForm(form, s.now())
+		res := stepResult{form: &typed}
 		if ss.threeDS {
 			// A second submit, or a stale form: show the current state.
-			return nil, false
+			return res
 		}
-		c := classifyCard(card)
-		var events []eventSpec
-		switch c.outcome {
+		if errs := validateCard(typed, s.now()); errs.any() {
+			d := s.page(s.snapshot(ss), "card", "", typed)
+			d.Errors, d.Focus = errs, errs.first()
+			res.refused = &d
+			return res
+		}
+		res.ok = true
+		switch c := classifyCard(typed.Number); c.outcome {
 		case "succeed":
-			events = s.succeed(ss)
+			res.events = s.succeed(ss)
 		case "decline":
-			events = s.fail(ss, c)
+			res.events = s.fail(ss, c)
 		case "3ds":
 			ss.threeDS = true
 			ss.lastError = ""
@@ -140,57 +368,76 @@ func (s *Simulator) pagePay(w http.ResponseWriter, r *http.Request) {
 		default:
 			ss.lastError = c.message
 		}
-		return events, true
+		return res
 	})
 }
 
 // pageAuthenticate takes the 3-D Secure step's "Complete" or "Fail".
 func (s *Simulator) pageAuthenticate(w http.ResponseWriter, r *http.Request) {
-	s.pageStep(w, r, "action", func(ss *simSession, action string) ([]eventSpec, bool) {
+	s.pageStep(w, r, func(ss *simSession, form url.Values) stepResult {
+		action := form.Get("action")
 		if !ss.threeDS || (action != "complete" && action != "fail") {
-			return nil, false
+			return stepResult{}
 		}
 		if action == "complete" {
-			return s.succeed(ss), true
+			return stepResult{ok: true, events: s.succeed(ss)}
 		}
-		return s.fail(ss, cardResult{outcome: "decline", code: "payment_intent_authentication_failure", message: msgAuthentication}), true
+		return stepResult{ok: true, events: s.fail(ss, cardResult{outcome: "decline", code: "payment_intent_authentication_failure", message: msgAuthentication})}
 	})
 }
 
-// pageStep handles a form of the payment page: it reads the form's field
-// and, with s.mu held, runs step on the session of the path if it is open.
-// step changes the session and returns the events to send, or false when
-// the form does not fit the session's state (a second submit, a stale
-// form). Then it sends the events and shows the result (afterPayment).
-func (s *Simulator) pageStep(w http.ResponseWriter, r *http.Request, field string, step func(ss *simSession, value string) ([]eventSpec, bool)) {
+// stepResult is what a form of the payment page did to its session.
+type stepResult struct {
+	// ok is false when the form does not fit the session's state (a
+	// second submit, a stale form): the page shows the current state.
+	ok bool
+	// events are the events to send.
+	events []eventSpec
+	// form is the card form as typed, shown again on the page.
+	form *cardForm
+	// refused is the page that refuses the form, with nothing changed.
+	refused *pageData
+}
+
+// pageStep handles a form of the payment page: with s.mu held, it runs
+// step on the session of the path if it is open. Then it shows the page
+// that refuses the form, or sends the events and shows the result
+// (afterPayment).
+func (s *Simulator) pageStep(w http.ResponseWriter, r *http.Request, step func(ss *simSession, form url.Values) stepResult) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
 		return
 	}
-	value := r.PostForm.Get(field)
 	ss, ok := s.lockSession(w, r)
 	if !ok {
 		return
 	}
-	var events []eventSpec
-	if ok = ss.Status == "open"; ok {
-		events, ok = step(ss, value)
-	}
-	if !ok {
-		s.mu.Unlock()
-		s.afterPayment(w, r, ss.ID, nil)
-		return
+	var res stepResult
+	if ss.Status == "open" {
+		res = step(ss, r.PostForm)
 	}
 	snap := s.snapshot(ss)
 	s.mu.Unlock()
-	s.afterPayment(w, r, snap.ID, func(ctx context.Context) { s.deliver(ctx, snap, events) })
+	if res.refused != nil {
+		s.render(w, http.StatusPaymentRequired, "checkout", *res.refused)
+		return
+	}
+	form := s.blankForm()
+	if res.form != nil {
+		form = *res.form
+	}
+	var send func(context.Context)
+	if res.ok {
+		send = func(ctx context.Context) { s.deliver(ctx, snap, res.events) }
+	}
+	s.afterPayment(w, r, snap.ID, form, send)
 }
 
 // afterPayment sends the events (before answering, so that the store has
 // them when the browser arrives), then redirects a completed session to its
-// success URL or shows the page again.
-func (s *Simulator) afterPayment(w http.ResponseWriter, r *http.Request, id string, send func(context.Context)) {
+// success URL or shows the page again, with the card form as typed.
+func (s *Simulator) afterPayment(w http.ResponseWriter, r *http.Request, id string, form cardForm, send func(context.Context)) {
 	if send != nil {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 30*time.Second)
 		send(ctx)
@@ -205,17 +452,17 @@ func (s *Simulator) afterPayment(w http.ResponseWriter, r *http.Request, id stri
 	case snap.Status == "complete" && snap.SuccessURL != "":
 		http.Redirect(w, r, strings.ReplaceAll(snap.SuccessURL, "{CHECKOUT_SESSION_ID}", snap.ID), http.StatusSeeOther)
 	case snap.Status == "complete":
-		s.render(w, http.StatusOK, "checkout", s.page(snap, "complete", "", ""))
+		s.render(w, http.StatusOK, "checkout", s.page(snap, "complete", "", form))
 	case snap.Status == "expired":
-		s.render(w, http.StatusOK, "checkout", s.page(snap, "expired", "", ""))
+		s.render(w, http.StatusOK, "checkout", s.page(snap, "expired", "", form))
 	case threeDS:
-		s.render(w, http.StatusOK, "checkout", s.page(snap, "3ds", "", ""))
+		s.render(w, http.StatusOK, "checkout", s.page(snap, "3ds", "", form))
 	default:
 		status := http.StatusOK
 		if lastError != "" {
 			status = http.StatusPaymentRequired
 		}
-		s.render(w, status, "checkout", s.page(snap, "card", lastError, ""))
+		s.render(w, status, "checkout", s.page(snap, "card", lastError, form))
 	}
 }
 

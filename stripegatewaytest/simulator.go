@@ -86,8 +86,16 @@ type SimulatorConfig struct {
 //     what the webhook endpoint missed. Anything else is stripe-mock's
 //     answer.
 //   - /c/pay/{session ID}: the payment page, which shows the order's lines
-//     and total and takes the test cards CardSucceeds, CardDeclined and
-//     CardThreeDSecure (and a few more of Stripe's test cards). On each
+//     and total and takes the test cards CardSucceeds, CardDeclined,
+//     CardInsufficientFunds, CardExpired, CardIncorrectCVC and
+//     CardThreeDSecure (and a few more of Stripe's test cards). Like
+//     Stripe's card form, it first refuses, beside the field and with
+//     Stripe's message, an incomplete or invalid card number, an expiry
+//     that is incomplete, impossible or in the past, a security code of
+//     the wrong length and an empty name, keeping what was typed and
+//     sending nothing. A form posted without the cardExpiry, cardCvc and
+//     billingName fields at all (a test posting only cardNumber) takes
+//     the valid values the page starts with. On each
 //     result it builds the events Stripe sends with this package's
 //     builders (checkout.session.completed with the real session ID,
 //     order ID, amount and currency, and payment_intent.succeeded; or

@@ -72,16 +72,23 @@ type pageData struct {
 	Error      string
 	PayAction  string
 	AuthAction string
-	Card       string
-	TestCards  []testCardHint
-	Home       string
+	// Form is the card form as typed; Errors are Stripe's messages beside
+	// its fields, and Focus the field with the first error.
+	Form      cardForm
+	Errors    cardErrors
+	Focus     string
+	TestCards []testCardHint
+	Home      string
 }
 
 type testCardHint struct{ Number, Result string }
 
 var testCardHints = []testCardHint{
 	{"4242 4242 4242 4242", "succeeds"},
-	{"4000 0000 0000 0002", "is declined"},
+	{"4000 0000 0000 0002", "is declined (generic_decline)"},
+	{"4000 0000 0000 9995", "is declined (insufficient_funds)"},
+	{"4000 0000 0000 0069", "is declined (expired_card)"},
+	{"4000 0000 0000 0127", "is declined (incorrect_cvc)"},
 	{"4000 0025 0000 3155", "asks for 3-D Secure"},
 }
 
@@ -95,7 +102,8 @@ func every(interval string, count int64) string {
 	return "every " + strconv.FormatInt(count, 10) + " " + interval + "s"
 }
 
-func (s *Simulator) page(ss SimulatedSession, step, errMsg, card string) pageData {
+func (s *Simulator) page(ss SimulatedSession, step, errMsg string, form cardForm) pageData {
+	form.Number = groupCard(form.Number)
 	d := pageData{
 		Business:   s.business,
 		Session:    ss,
@@ -104,7 +112,7 @@ func (s *Simulator) page(ss SimulatedSession, step, errMsg, card string) pageDat
 		Error:      errMsg,
 		PayAction:  s.prefix + "/c/pay/" + url.PathEscape(ss.ID),
 		AuthAction: s.prefix + "/c/pay/" + url.PathEscape(ss.ID) + "/authenticate",
-		Card:       card,
+		Form:       form,
 		TestCards:  testCardHints,
 		Home:       s.prefix + "/",
 	}
@@ -233,49 +241,66 @@ var simTemplates = template.Must(template.New("sim").Parse(`
 {{define "style"}}<style>
 *{box-sizing:border-box}
 body{margin:0;font:15px/1.45 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#1a1f36;background:#fff}
+h1,h2,p,td,th,code,label,.error,.ok{overflow-wrap:anywhere}
 .banner{background:#ffde92;color:#5e4200;text-align:center;font-size:12px;font-weight:600;padding:4px;letter-spacing:.04em}
 .wrap{display:flex;flex-wrap:wrap;min-height:calc(100vh - 24px)}
-.summary{flex:1 1 380px;background:#f6f9fc;padding:48px 56px}
-.pay{flex:1 1 380px;padding:48px 56px;max-width:560px}
-.back{color:#697386;text-decoration:none;font-size:14px}
-.business{font-weight:600;margin:18px 0 4px;color:#697386}
+.summary{flex:1 1 340px;min-width:0;background:#f6f9fc;padding:48px 56px}
+.pay{flex:1 1 340px;min-width:0;padding:48px 56px;max-width:560px}
+.back{color:#5b6474;text-decoration:none;font-size:14px}
+.business{font-weight:600;margin:18px 0 4px;color:#5b6474}
 .amount{font-size:36px;font-weight:650;margin:0 0 28px}
-.amount small{font-size:15px;font-weight:400;color:#697386}
+.amount small{font-size:15px;font-weight:400;color:#5b6474}
 table.lines{width:100%;border-collapse:collapse}
 table.lines td{padding:10px 0;vertical-align:top;border-bottom:1px solid #e3e8ee}
-table.lines td.num{text-align:right;white-space:nowrap}
-.muted{color:#697386;font-size:13px}
+table.lines td.num{text-align:right;white-space:nowrap;padding-left:12px}
+.muted{color:#5b6474;font-size:13px}
 .total td{font-weight:650;border-bottom:none!important}
 h2{font-size:20px;margin:0 0 18px}
 label{display:block;font-size:13px;color:#3c4257;margin:14px 0 6px}
 input[type=text]{width:100%;padding:10px 12px;border:1px solid #d5dbe1;border-radius:6px;font-size:16px}
-.row{display:flex;gap:10px}.row>div{flex:1}
+input[aria-invalid=true]{border-color:#c0123c;box-shadow:0 0 0 1px #c0123c}
+.field-error{margin:6px 0 0;color:#c0123c;font-size:13px}
+.row{display:flex;gap:10px}.row>div{flex:1;min-width:0}
 button{margin-top:22px;width:100%;padding:12px;border:0;border-radius:6px;background:#635bff;color:#fff;font-size:16px;font-weight:600;cursor:pointer}
 button.secondary{background:#fff;color:#c0123c;border:1px solid #c0123c}
 .error{margin-top:16px;padding:10px 12px;border-radius:6px;background:#fdecef;color:#c0123c}
 .ok{padding:10px 12px;border-radius:6px;background:#e8f7ee;color:#0e6245}
-.hint{margin-top:28px;font-size:13px;color:#697386}
-.hint code{background:#f6f9fc;padding:1px 4px;border-radius:3px}
+.hint{margin-top:28px;font-size:13px;color:#5b6474}
+.hint ul{margin:6px 0 0;padding-left:18px}
+.hint code{background:#f6f9fc;padding:1px 4px;border-radius:3px;white-space:nowrap}
 .acs{border:1px solid #e3e8ee;border-radius:8px;padding:24px}
-footer{font-size:12px;color:#a3acb9;margin-top:36px}
+footer{font-size:12px;color:#5b6474;margin-top:36px}
 table.list{border-collapse:collapse;width:100%;font-size:13px}
 table.list th,table.list td{text-align:left;padding:6px 8px;border-bottom:1px solid #e3e8ee;vertical-align:top}
 .index{padding:24px clamp(12px,4vw,48px);max-width:1200px}
-.index h1{font-size:24px;margin:0 0 18px}
-.scroll{overflow-x:auto;max-width:100%}
+.index h1{font-size:24px;margin:0 0 8px}
+.index h2{margin-top:32px}
 td.id{word-break:break-all;min-width:12em}
 form.inline{display:inline}
 button.small{width:auto;margin:4px 4px 0 0;padding:5px 10px;font-size:13px}
 label.check{display:block;margin:6px 0;font-size:14px;color:#1a1f36}
-fieldset{border:1px solid #e3e8ee;border-radius:6px;margin:14px 0 0;padding:8px 12px}
+fieldset{border:1px solid #e3e8ee;border-radius:6px;margin:14px 0 0;padding:8px 12px;min-width:0}
 .state{font-size:13px}
+@media (max-width:600px){
+.summary,.pay{padding:24px 16px}
+.amount{font-size:28px;margin-bottom:18px}
+}
+@media (max-width:760px){
+table.list thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+table.list,table.list tbody,table.list tr,table.list td{display:block;width:100%}
+table.list tr{border-bottom:1px solid #e3e8ee;padding:8px 0}
+table.list td{border:0;padding:2px 0}
+table.list td[data-label]::before{content:attr(data-label) ": ";font-weight:600;color:#3c4257}
+td.id{min-width:0}
+.row{flex-wrap:wrap}
+}
 </style>{{end}}
 
 {{define "checkout"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{{.Business}} · Simulated Stripe Checkout</title>{{template "style"}}</head>
 <body><div class="banner">TEST MODE · SIMULATED CHECKOUT</div>
-<div class="wrap">
+<main class="wrap">
 <div class="summary">
 {{if .Session.CancelURL}}<a class="back" id="back" href="{{.Session.CancelURL}}">← {{.Business}}</a>{{else}}<span class="back">{{.Business}}</span>{{end}}
 <p class="business">{{if eq .Session.Mode "subscription"}}Subscribe to {{.Business}}{{else}}Pay {{.Business}}{{end}}</p>
@@ -287,22 +312,44 @@ fieldset{border:1px solid #e3e8ee;border-radius:6px;margin:14px 0 0;padding:8px 
 </div>
 <div class="pay">
 {{if eq .Step "card"}}
-<h2>Pay with card</h2>
-<form method="post" action="{{.PayAction}}" autocomplete="off">
-<label for="cardNumber">Card information</label>
-<input type="text" id="cardNumber" name="cardNumber" inputmode="numeric" placeholder="1234 1234 1234 1234" value="{{.Card}}" autofocus required>
-<div class="row"><div><label for="cardExpiry">Expiry</label><input type="text" id="cardExpiry" name="cardExpiry" placeholder="MM / YY" value="12 / 34"></div>
-<div><label for="cardCvc">CVC</label><input type="text" id="cardCvc" name="cardCvc" placeholder="CVC" value="123"></div></div>
+<h1 style="font-size:20px;margin:0 0 18px">Pay with card</h1>
+<form method="post" action="{{.PayAction}}" id="card-form" novalidate>
+<label for="cardNumber">Card number</label>
+<input type="text" id="cardNumber" name="cardNumber" inputmode="numeric" autocomplete="cc-number" maxlength="23" pattern="[0-9 ]{12,23}" placeholder="1234 1234 1234 1234" value="{{.Form.Number}}" required{{if .Errors.Number}} aria-invalid="true" aria-describedby="cardNumber-error"{{end}}{{if or (eq .Focus "cardNumber") (not .Focus)}} autofocus{{end}}>
+{{with .Errors.Number}}<p class="field-error" id="cardNumber-error">{{.}}</p>{{end}}
+<div class="row"><div><label for="cardExpiry">Expiry</label><input type="text" id="cardExpiry" name="cardExpiry" inputmode="numeric" autocomplete="cc-exp" maxlength="7" pattern="[0-9]{2} ?/ ?[0-9]{2}" placeholder="MM / YY" value="{{.Form.Expiry}}" required{{if .Errors.Expiry}} aria-invalid="true" aria-describedby="cardExpiry-error"{{end}}{{if eq .Focus "cardExpiry"}} autofocus{{end}}>
+{{with .Errors.Expiry}}<p class="field-error" id="cardExpiry-error">{{.}}</p>{{end}}</div>
+<div><label for="cardCvc">CVC</label><input type="text" id="cardCvc" name="cardCvc" inputmode="numeric" autocomplete="cc-csc" maxlength="4" pattern="[0-9]{3,4}" placeholder="CVC" value="{{.Form.CVC}}" required{{if .Errors.CVC}} aria-invalid="true" aria-describedby="cardCvc-error"{{end}}{{if eq .Focus "cardCvc"}} autofocus{{end}}>
+{{with .Errors.CVC}}<p class="field-error" id="cardCvc-error">{{.}}</p>{{end}}</div></div>
 <label for="billingName">Name on card</label>
-<input type="text" id="billingName" name="billingName" placeholder="Full name" value="Jenny Rosen">
+<input type="text" id="billingName" name="billingName" autocomplete="cc-name" maxlength="100" placeholder="Full name on card" value="{{.Form.Name}}" required{{if .Errors.Name}} aria-invalid="true" aria-describedby="billingName-error"{{end}}{{if eq .Focus "billingName"}} autofocus{{end}}>
+{{with .Errors.Name}}<p class="field-error" id="billingName-error">{{.}}</p>{{end}}
 {{if .Error}}<div class="error" id="error" role="alert">{{.Error}}</div>{{end}}
 <button type="submit" id="submit">{{if eq .Session.Mode "subscription"}}Subscribe{{else}}Pay {{.Total}}{{end}}</button>
 </form>
-<div class="hint">Test cards (any expiry and CVC):<br>{{range .TestCards}}<code>{{.Number}}</code> {{.Result}}<br>{{end}}</div>
+<div class="hint" id="test-cards">Test cards, with any future expiry, any CVC (4 digits for American Express) and any name:<ul>{{range .TestCards}}<li><code>{{.Number}}</code> {{.Result}}</li>{{end}}</ul></div>
 {{if .Session.CancelURL}}<p class="hint"><a id="cancel" href="{{.Session.CancelURL}}">Cancel and return to {{.Business}}</a></p>{{end}}
+<script>
+(function () {
+  // Keep digits only, grouped as Stripe's card field groups them.
+  function atEnd(el) { return el.selectionStart === el.value.length; }
+  function on(id, format) {
+    var el = document.getElementById(id);
+    if (el) el.addEventListener("input", function () { if (atEnd(el)) el.value = format(el.value.replace(/\D/g, "")); });
+  }
+  on("cardNumber", function (d) {
+    d = d.slice(0, 19);
+    var groups = /^3[47]/.test(d) ? [4, 6, 5] : [4, 4, 4, 4, 3], out = [];
+    for (var i = 0; i < groups.length && d; i++) { out.push(d.slice(0, groups[i])); d = d.slice(groups[i]); }
+    return out.join(" ");
+  });
+  on("cardExpiry", function (d) { d = d.slice(0, 4); return d.length > 2 ? d.slice(0, 2) + " / " + d.slice(2) : d; });
+  on("cardCvc", function (d) { return d.slice(0, 4); });
+})();
+</script>
 {{else if eq .Step "3ds"}}
 <div class="acs" id="three-d-secure">
-<h2>3D Secure 2 Test Page</h2>
+<h1 style="font-size:20px;margin:0 0 18px">3D Secure 2 Test Page</h1>
 <p>This is a simulated authentication page of the card's bank for a payment of <strong>{{.Total}}</strong> to {{.Business}}. Choose how the authentication ends.</p>
 <form method="post" action="{{.AuthAction}}">
 <button type="submit" id="complete" name="action" value="complete">Complete</button>
@@ -316,7 +363,7 @@ fieldset{border:1px solid #e3e8ee;border-radius:6px;margin:14px 0 0;padding:8px 
 {{if .Session.CancelURL}}<p><a href="{{.Session.CancelURL}}">Return to {{.Business}}</a></p>{{end}}
 {{end}}
 <footer>Simulated by stripegatewaytest in front of stripe-mock. No card is charged.</footer>
-</div></div></body></html>
+</div></main></body></html>
 {{end}}
 
 {{define "message"}}<!doctype html>
@@ -327,29 +374,30 @@ fieldset{border:1px solid #e3e8ee;border-radius:6px;margin:14px 0 0;padding:8px 
 {{define "index"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Simulated Stripe · {{.Business}}</title>{{template "style"}}</head>
 <body><div class="banner">TEST MODE · SIMULATED CHECKOUT</div>
-<div class="index">
+<main class="index">
 <h1>Simulated Stripe for {{.Business}}</h1>
+<p class="muted" id="intro">What Stripe would show in its Dashboard in test mode: the Checkout Sessions created through the simulator, and every signed webhook event it sent to the store. Nothing is charged.</p>
 {{if .Done}}<p class="ok" id="done" role="status">{{.Done}}: {{.Events}} signed webhook event(s) delivered; see below.</p>{{end}}
 <h2>Checkout Sessions</h2>
-<div class="scroll"><table class="list" id="sessions"><tr><th>Created</th><th>Session</th><th>Order</th><th>Mode</th><th>Total</th><th>Status</th><th>Payment</th><th>After the payment</th></tr>
-{{range .Sessions}}<tr id="session-{{.ID}}" data-order="{{.OrderID}}"><td>{{.Created.Format "15:04:05"}}</td><td class="id">{{if .URL}}<a href="{{.Page}}">{{.ID}}</a>{{else}}{{.ID}}{{end}}<div class="muted">{{.PaymentIntentID}} {{.PaymentIntentStatus}}</div></td><td>{{.OrderID}}</td><td>{{.Mode}}</td><td>{{.Total}}</td><td>{{.Status}}</td><td>{{.PaymentStatus}}</td>
-<td>{{if .SubscriptionStatus}}<div class="state">Subscription <span class="sub-status">{{.SubscriptionStatus}}</span>, period to <span class="period-end">{{.CurrentPeriodEnd.Format "Jan 2, 2006"}}</span></div>{{end}}
+<table class="list" id="sessions"><thead><tr><th>Created</th><th>Session</th><th>Order</th><th>Mode</th><th>Total</th><th>Status</th><th>Payment</th><th>After the payment</th></tr></thead><tbody>
+{{range .Sessions}}<tr id="session-{{.ID}}" data-order="{{.OrderID}}"><td data-label="Created">{{.Created.Format "15:04:05"}}</td><td class="id" data-label="Session">{{if .URL}}<a href="{{.Page}}">{{.ID}}</a>{{else}}{{.ID}}{{end}}<div class="muted">{{.PaymentIntentID}} {{.PaymentIntentStatus}}</div></td><td data-label="Order">{{.OrderID}}</td><td data-label="Mode">{{.Mode}}</td><td data-label="Total">{{.Total}}</td><td data-label="Status">{{.Status}}</td><td data-label="Payment">{{.PaymentStatus}}</td>
+<td data-label="After the payment">{{if .SubscriptionStatus}}<div class="state">Subscription <span class="sub-status">{{.SubscriptionStatus}}</span>, period to <span class="period-end">{{.CurrentPeriodEnd.Format "Jan 2, 2006"}}</span></div>{{end}}
 {{if .RefundStatus}}<div class="state">Refund {{.RefundStatus}}</div>{{end}}{{if .DisputeStatus}}<div class="state">Dispute {{.DisputeStatus}}</div>{{end}}
 {{$a := .Action}}{{range .Actions}}<form method="post" action="{{$a}}{{.Action}}" class="inline"><button type="submit" class="small" name="do" value="{{.Action}}" title="{{.Title}}">{{.Label}}</button></form>{{end}}</td></tr>
 {{else}}<tr><td colspan="8">None yet.</td></tr>{{end}}
-</table></div>
+</tbody></table>
 <p class="muted">The buttons send the events Stripe sends after a payment, signed, to the webhook URL: a subscription's renewal (Renew) or its failure, a refund and its failure, a dispute and how it closed.</p>
 
-<h2 style="margin-top:32px" id="deliveries-heading">Webhook deliveries to {{.WebhookURL}}</h2>
+<h2 id="deliveries-heading">Webhook deliveries to {{.WebhookURL}}</h2>
 {{if .Unreachable}}<p class="error" id="endpoint-unreachable" role="status">The webhook endpoint is unreachable, as if the store were down: every delivery fails and nothing is sent.</p>{{end}}
 <form method="post" action="{{.ReachAction}}" id="reachability-form">{{if .Unreachable}}<button type="submit" class="small" name="action" value="up" id="endpoint-up">Make the endpoint reachable again</button>{{else}}<button type="submit" class="small secondary" name="action" value="down" id="endpoint-down">Make the endpoint unreachable (the store is down)</button>{{end}}</form>
 <p class="muted" id="events-summary">GET /v1/events lists the <span id="event-count">{{.EventCount}}</span> event(s) produced, <span id="undelivered-count">{{.Undelivered}}</span> of them not delivered (delivery_success=false). Stripe retries a failed delivery for three days; the simulator does not: the store fetches missed events back from the Events API (stripegateway's RecoverEvents, from a cron job or an admin's button).</p>
-<div class="scroll"><table class="list" id="deliveries"><tr><th>Time</th><th>Event</th><th>Type</th><th>Order</th><th>Answer</th><th>Attempts</th><th>Error</th></tr>
-{{range .Deliveries}}<tr class="delivery"><td>{{.At.Format "15:04:05"}}</td><td>{{.EventID}}</td><td class="type">{{.EventType}}</td><td>{{.OrderID}}</td><td>{{.StatusCode}}</td><td>{{.Attempts}}</td><td>{{.Err}}</td></tr>
+<table class="list" id="deliveries"><thead><tr><th>Time</th><th>Event</th><th>Type</th><th>Order</th><th>Answer</th><th>Attempts</th><th>Error</th></tr></thead><tbody>
+{{range .Deliveries}}<tr class="delivery"><td data-label="Time">{{.At.Format "15:04:05"}}</td><td data-label="Event">{{.EventID}}</td><td class="type" data-label="Type">{{.EventType}}</td><td data-label="Order">{{.OrderID}}</td><td data-label="Answer">{{.StatusCode}}</td><td data-label="Attempts">{{.Attempts}}</td><td data-label="Error">{{.Err}}</td></tr>
 {{else}}<tr><td colspan="7">None yet.</td></tr>{{end}}
-</table></div>
+</tbody></table>
 
-{{with .Endpoint}}<h2 style="margin-top:32px" id="webhook-endpoint">Webhook endpoint</h2>
+{{with .Endpoint}}<h2 id="webhook-endpoint">Webhook endpoint</h2>
 <p>GET /v1/webhook_endpoints lists one endpoint, <code>{{.Endpoint.ID}}</code>: <code id="endpoint-url">{{.Endpoint.URL}}</code>, <span id="endpoint-status">{{.Endpoint.Status}}</span>, API version <code id="endpoint-version">{{.Endpoint.APIVersion}}</code>, {{len .Endpoint.EnabledEvents}} of {{len .Events}} events enabled.
 {{if .AnyFault}}<strong id="endpoint-misconfigured">Misconfigured</strong>: check it from the store's settings ("Check webhook endpoint").{{end}}</p>
 <p class="muted">Misconfigure it to see what stripegateway's CheckWebhookEndpoint reports. Only the listing changes: events are still delivered to {{.WebhookURL}}.</p>
@@ -366,6 +414,6 @@ fieldset{border:1px solid #e3e8ee;border-radius:6px;margin:14px 0 0;padding:8px 
 <div class="row"><div><button type="submit" id="endpoint-save" name="action" value="save">Save the endpoint</button></div>
 <div><button type="submit" id="endpoint-reset" name="action" value="reset" class="secondary">Reset to a correct endpoint</button></div></div>
 </form>{{end}}
-</div></body></html>
+</main></body></html>
 {{end}}
 `))

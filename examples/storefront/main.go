@@ -25,6 +25,25 @@
 // STRIPE_WEBHOOK_SECRET the webhook signing secret in both modes, and
 // STRIPE_MOCK_URL a stripe-mock that is already running.
 //
+// The admin pages (/admin/orders, /admin/settings) are behind a login.
+// STOREFRONT_ADMIN_PASSWORD sets its password; offline without it, the
+// store makes up a random one and prints it once at start, as notebook
+// servers print their token (with real keys it is required). Sessions
+// are HttpOnly, SameSite=Strict cookies, Secure over TLS (or when
+// STOREFRONT_URL is https); every form carries a CSRF token; five wrong
+// passwords a minute from one address close the login for that minute.
+// The store answers only to its own host name (that of STOREFRONT_URL,
+// or of ADDR, and the loopback names on its port), so that DNS rebinding
+// fails: STOREFRONT_ALLOWED_HOSTS adds others, comma-separated.
+//
+// No secret is logged in the clear: the log gives the webhook signing
+// secret redacted (whsec_…abcd). Offline without STRIPE_WEBHOOK_SECRET the
+// simulator signs with a random secret that nothing else can know; to sign
+// events of your own for the store (with the Stripe CLI, or
+// stripegatewaytest.SignatureHeader), set your own:
+//
+//	STRIPE_WEBHOOK_SECRET=whsec_$(openssl rand -hex 24) go run ./examples/storefront
+//
 // The orders and the record of processed webhook events live in memory
 // unless -db names a SQLite file (or STOREFRONT_DB does; the flag wins),
 // created and migrated at start, so that a restart keeps them:
@@ -42,6 +61,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -75,15 +95,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	fmt.Fprintf(os.Stderr, "\n  Gopher Goods is open at %s\n  Orders:          %s/admin/orders\n  Stripe settings: %s/admin/settings\n", srv.URL, srv.URL, srv.URL)
-	if srv.Offline {
-		fmt.Fprintf(os.Stderr, "  Offline mode: pay with 4242 4242 4242 4242 on the simulated checkout (%s%s/)\n", srv.URL, shop.SimulatorPath)
-	}
-	if srv.DBPath != "" {
-		fmt.Fprintf(os.Stderr, "  Orders and webhook events are kept in %s\n", srv.DBPath)
-	}
-	fmt.Fprintln(os.Stderr, "  Ctrl-C stops it.")
-	fmt.Fprintln(os.Stderr)
+	printBanner(os.Stderr, srv)
 
 	select {
 	case <-ctx.Done():
@@ -98,6 +110,25 @@ func main() {
 		logger.Error("storefront: shutdown", "error", err)
 		os.Exit(1)
 	}
+}
+
+// printBanner says where the store is, and how to sign in: a password made
+// up for this run is printed here, once, and never logged.
+func printBanner(w io.Writer, srv *shop.Server) {
+	fmt.Fprintf(w, "\n  Gopher Goods is open at %s\n  Orders:          %s/admin/orders\n  Stripe settings: %s/admin/settings\n", srv.URL, srv.URL, srv.URL)
+	if srv.AdminPasswordGenerated {
+		fmt.Fprintf(w, "  Admin password:  %s\n                   (made up for this run; set %s to choose your own)\n", srv.AdminPassword, shop.EnvAdminPassword)
+	} else {
+		fmt.Fprintf(w, "  Admin password:  the one in %s\n", shop.EnvAdminPassword)
+	}
+	if srv.Offline {
+		fmt.Fprintf(w, "  Offline mode: pay with 4242 4242 4242 4242 on the simulated checkout; signed webhooks and test cards on %s%s/\n", srv.URL, shop.SimulatorPath)
+	}
+	if srv.DBPath != "" {
+		fmt.Fprintf(w, "  Orders and webhook events are kept in %s\n", srv.DBPath)
+	}
+	fmt.Fprintln(w, "  Ctrl-C stops it.")
+	fmt.Fprintln(w)
 }
 
 // withDB is lookup with STOREFRONT_DB set to path: the -db flag, given on

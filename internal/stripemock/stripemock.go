@@ -49,12 +49,10 @@ func (s *Server) Close() error {
 }
 
 // Start returns a stripe-mock to talk to: the one named by STRIPE_MOCK_URL,
-// or a new one built from the pinned module and started on loopback. logf,
-// when not nil, receives progress messages (the first build takes a while).
+// or a new one built from the pinned module and started on loopback. logf
+// receives the progress messages of a build (the first one takes about a
+// minute); when nil, they go to standard error.
 func Start(ctx context.Context, logf func(format string, args ...any)) (*Server, error) {
-	if logf == nil {
-		logf = func(string, ...any) {}
-	}
 	if u := strings.TrimSpace(os.Getenv(EnvURL)); u != "" {
 		u = strings.TrimRight(u, "/")
 		if err := waitReady(ctx, u); err != nil {
@@ -101,9 +99,39 @@ func Version() (string, error) {
 	return string(m[1]), nil
 }
 
+// stderr receives the progress messages when no logf is given; tests
+// replace it.
+var stderr io.Writer = os.Stderr
+
+// stderrf writes a progress message to standard error.
+func stderrf(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
+
+// buildMu makes the builds of one process wait for each other, so that one
+// builds and says so, and the others find its binary.
+var buildMu sync.Mutex
+
+// build compiles stripe-mock into out; tests replace it.
+var build = func(ctx context.Context, tools, out string) ([]byte, error) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return nil, fmt.Errorf("the go command is needed to build stripe-mock: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, goBin, "build", "-o", out, module)
+	cmd.Dir = tools
+	// GOWORK=off: the tools module is not part of the repository's
+	// workspace. CGO_ENABLED=0: no C compiler is needed.
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod", "GOWORK=off")
+	return cmd.CombinedOutput()
+}
+
 // Binary returns the path of the pinned stripe-mock binary, building it into
-// the user cache directory the first time.
+// the user cache directory the first time. A build is announced once,
+// through logf (standard error if nil), with how long it takes: it is the
+// long silence of a first run otherwise. A cached binary is used silently.
 func Binary(ctx context.Context, logf func(format string, args ...any)) (string, error) {
+	if logf == nil {
+		logf = stderrf
+	}
 	version, err := Version()
 	if err != nil {
 		return "", err
@@ -117,7 +145,16 @@ func Binary(ctx context.Context, logf func(format string, args ...any)) (string,
 	if runtime.GOOS == "windows" {
 		bin += ".exe"
 	}
-	if fi, err := os.Stat(bin); err == nil && fi.Mode().IsRegular() {
+	cached := func() bool {
+		fi, err := os.Stat(bin)
+		return err == nil && fi.Mode().IsRegular()
+	}
+	if cached() {
+		return bin, nil
+	}
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if cached() {
 		return bin, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -127,17 +164,10 @@ func Binary(ctx context.Context, logf func(format string, args ...any)) (string,
 	if err != nil {
 		return "", err
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		return "", fmt.Errorf("stripemock: the go command is needed to build stripe-mock: %w", err)
-	}
 	tmp := fmt.Sprintf("%s.tmp-%d", bin, os.Getpid())
-	logf("stripemock: building %s@%s into %s (first run only)", module, version, dir)
-	cmd := exec.CommandContext(ctx, goBin, "build", "-o", tmp, module)
-	cmd.Dir = tools
-	// GOWORK=off: the tools module is not part of the repository's workspace.
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod", "GOWORK=off")
-	out, err := cmd.CombinedOutput()
+	logf("stripemock: building stripe-mock %s (Stripe's API mock) into %s: the first build takes about a minute; later runs use the cached binary", version, dir)
+	start := time.Now()
+	out, err := build(ctx, tools, tmp)
 	if err != nil {
 		_ = os.Remove(tmp)
 		return "", fmt.Errorf("stripemock: building %s@%s failed (it needs the Go toolchain and the Go module proxy): %w\n%s", module, version, err, out)
@@ -147,6 +177,7 @@ func Binary(ctx context.Context, logf func(format string, args ...any)) (string,
 	if err := os.Rename(tmp, bin); err != nil {
 		return "", fmt.Errorf("stripemock: %w", err)
 	}
+	logf("stripemock: built stripe-mock %s in %s", version, time.Since(start).Round(time.Second))
 	return bin, nil
 }
 

@@ -8,8 +8,11 @@
 //	go test ./examples/storefront/e2e
 //
 // It needs Chromium (Debian: apt-get install -y chromium); without it the
-// test skips, except under CI=true, where it fails. Screenshots of each
-// journey's final page go to $STOREFRONT_ARTIFACTS, or artifacts/ here.
+// test skips, except under CI=true, where it fails. It signs in to the
+// admin pages first, as an admin would, and checks every storefront page on
+// a 390 px wide phone screen. Screenshots of each journey's final page go
+// to $STOREFRONT_ARTIFACTS, or artifacts/ here: at desktop width, and at
+// 390 px as phone-*.png.
 package e2e
 
 import (
@@ -32,7 +35,10 @@ import (
 	"github.com/b27de697/stripegateway/stripegatewaytest"
 )
 
-const webhookSecret = "whsec_xxxxxxstorefronte2esecret0000001"
+const (
+	webhookSecret = "whsec_xxxxxxstorefronte2esecret0000001"
+	adminPassword = "e2e admin password, not a real one"
+)
 
 // findChromium returns the browser's path, or skips the test (fails it
 // under CI=true) when there is none.
@@ -76,7 +82,7 @@ func artifactDir(t *testing.T) string {
 func startStore(t *testing.T, artifacts string, dbPath ...string) *shop.Server {
 	t.Helper()
 	logName := "storefront.log"
-	env := map[string]string{"ADDR": "127.0.0.1:0", "STRIPE_WEBHOOK_SECRET": webhookSecret}
+	env := map[string]string{"ADDR": "127.0.0.1:0", "STRIPE_WEBHOOK_SECRET": webhookSecret, shop.EnvAdminPassword: adminPassword}
 	if len(dbPath) > 0 {
 		env[shop.EnvDB], logName = dbPath[0], "storefront-db.log"
 	}
@@ -137,8 +143,8 @@ type journey struct {
 	artifacts string
 }
 
-func newJourney(t *testing.T, browser context.Context, srv *shop.Server, artifacts string) *journey {
-	tab, cancelTab := chromedp.NewContext(browser)
+func newJourney(t *testing.T, browser context.Context, srv *shop.Server, artifacts string, opts ...chromedp.ContextOption) *journey {
+	tab, cancelTab := chromedp.NewContext(browser, opts...)
 	ctx, cancel := context.WithTimeout(tab, 90*time.Second)
 	t.Cleanup(func() {
 		cancel()
@@ -203,13 +209,72 @@ func (j *journey) buy(product string) {
 	}
 }
 
-// pay types a card number and submits.
+// pay types a card number, a valid expiry, CVC and name, and submits.
 func (j *journey) pay(card string) {
 	j.t.Helper()
-	j.do("pay with "+card,
+	j.fillCard(card, "12 / 34", "123", "Jenny Rosen")
+	j.do("pay with "+card, clearErrors, chromedp.Click(chromedp.CSS("#submit")))
+}
+
+// clearErrors removes the checkout page's messages, so that waiting for
+// one waits for the next page's.
+var clearErrors = func() chromedp.Action[chromedp.Void] {
+	ev := chromedp.Evaluate[bool](`document.querySelectorAll("#error, [id$=-error]").forEach(e => e.remove()), true`)
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := ev(ctx, t)
+		return chromedp.Void{}, err
+	}
+}()
+
+// fillCard fills the simulated checkout's card form, replacing what is in
+// it.
+func (j *journey) fillCard(card, expiry, cvc, name string) {
+	j.t.Helper()
+	j.do("fill the card form",
+		setValue("#cardNumber", ""),
 		chromedp.SendKeys(chromedp.CSS("#cardNumber"), card),
-		chromedp.Click(chromedp.CSS("#submit")),
+		setValue("#cardExpiry", expiry),
+		setValue("#cardCvc", cvc),
+		setValue("#billingName", name),
 	)
+}
+
+// login signs in to the admin pages: the tabs of the browser share the
+// session cookie.
+func (j *journey) login() {
+	j.t.Helper()
+	j.do("sign in",
+		chromedp.Navigate(j.srv.URL+"/admin/login"),
+		chromedp.WaitVisible(chromedp.CSS("#password")),
+		chromedp.SendKeys(chromedp.CSS("#password"), adminPassword),
+		chromedp.Click(chromedp.CSS("#login")),
+		chromedp.WaitVisible(chromedp.CSS("#logout")),
+	)
+}
+
+// value is an input's current value.
+func (j *journey) value(sel string) string {
+	j.t.Helper()
+	v, err := chromedp.Run(j.ctx, chromedp.Evaluate[string](`document.querySelector(`+strconvQuote(sel)+`).value`))
+	if err != nil {
+		j.t.Fatalf("value of %s: %v", sel, err)
+	}
+	return v
+}
+
+func strconvQuote(s string) string { return fmt.Sprintf("%q", s) }
+
+// setValue sets the value of the element sel finds on the loaded page, ""
+// included (chromedp.SetValue cannot set an empty value).
+func setValue(sel, v string) chromedp.Action[chromedp.Void] {
+	ev := chromedp.Evaluate[bool](fmt.Sprintf(`(() => { const e = document.querySelector(%s); if (!e) return false; e.value = %s; return true; })()`, strconvQuote(sel), strconvQuote(v)))
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		ok, err := ev(ctx, t)
+		if err == nil && !ok {
+			err = fmt.Errorf("no element %s", sel)
+		}
+		return chromedp.Void{}, err
+	}
 }
 
 // orderFromURL reads the order ID from a success or cancel URL.
@@ -249,6 +314,85 @@ func (j *journey) orderOnCheckout() *shop.Order {
 	return nil
 }
 
+// pageCheck is what the browser measures on a page: its width against
+// the screen's (and the elements that stick out), whether the header's
+// mode badge is cut off, and the texts under WCAG AA contrast.
+type pageCheck struct {
+	ScrollWidth int      `json:"scrollWidth"`
+	InnerWidth  int      `json:"innerWidth"`
+	Wide        []string `json:"wide"`
+	BadgeCut    bool     `json:"badgeCut"`
+	LowContrast []string `json:"lowContrast"`
+}
+
+// measureJS measures a page for pageCheck. Contrast is that of each
+// element's own text on the first opaque background behind it (4.5:1, or
+// 3:1 for large text); disabled buttons are exempt, as WCAG exempts
+// inactive controls.
+const measureJS = `(() => {
+  const name = el => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (typeof el.className === "string" && el.className ? "." + el.className.trim().split(/\s+/).join(".") : "");
+  const wide = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && (r.right > innerWidth + 0.5 || r.left < -0.5)) wide.push(name(el) + " " + Math.round(r.left) + ".." + Math.round(r.right));
+  }
+  const parse = c => { const m = /rgba?\(([^)]+)\)/.exec(c); if (!m) return null; const p = m[1].split(",").map(parseFloat); return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
+  const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+  const bgOf = el => { for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor); if (c && c.a > 0.5) return c; } return {r: 255, g: 255, b: 255, a: 1}; };
+  const low = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const text = Array.from(el.childNodes).filter(n => n.nodeType === 3).map(n => n.textContent).join("").trim();
+    if (!text) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || el.closest("button:disabled")) continue;
+    const st = getComputedStyle(el);
+    if (st.visibility === "hidden") continue;
+    const fg = parse(st.color), bg = bgOf(el);
+    const l1 = lum(fg), l2 = lum(bg);
+    const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+    const size = parseFloat(st.fontSize), bold = parseInt(st.fontWeight, 10) >= 700;
+    if (ratio < ((size >= 24 || (bold && size >= 18.66)) ? 3 : 4.5)) low.push(name(el) + " " + JSON.stringify(text.slice(0, 40)) + " " + ratio.toFixed(2) + ":1");
+  }
+  const badge = document.getElementById("mode");
+  let badgeCut = false;
+  if (badge) { const b = badge.getBoundingClientRect(); badgeCut = b.right > innerWidth || b.left < 0 || badge.scrollWidth > badge.clientWidth + 1; }
+  return {scrollWidth: document.documentElement.scrollWidth, innerWidth: innerWidth, wide: wide.slice(0, 10), badgeCut: badgeCut, lowContrast: low.slice(0, 10)};
+})()`
+
+// phoneWidth is the phone screen every storefront page must fit.
+const phoneWidth = 390
+
+// checkPage checks the storefront page the tab shows: nothing wider than
+// the screen (no horizontal scroll), the mode badge whole, every text
+// readable; then it takes the page's screenshot.
+func (j *journey) checkPage(shot string) {
+	j.t.Helper()
+	c, err := chromedp.Run(j.ctx, chromedp.Evaluate[pageCheck](measureJS))
+	if err != nil {
+		j.t.Fatalf("measuring %s: %v", shot, err)
+	}
+	if c.ScrollWidth > c.InnerWidth || len(c.Wide) > 0 {
+		j.t.Errorf("%s (%s): %d px wide on a %d px screen; wider than the screen: %v", shot, j.location(), c.ScrollWidth, c.InnerWidth, c.Wide)
+	}
+	if c.BadgeCut {
+		j.t.Errorf("%s: the header's mode badge is cut off", shot)
+	}
+	if len(c.LowContrast) > 0 {
+		j.t.Errorf("%s: text under WCAG AA contrast: %v", shot, c.LowContrast)
+	}
+	j.screenshot(shot)
+}
+
+// onPhone makes the tab a 390 px wide screen.
+func (j *journey) onPhone() {
+	j.t.Helper()
+	j.do("emulate a phone", chromedp.EmulateViewport(phoneWidth, 844))
+	w, err := chromedp.Run(j.ctx, chromedp.Evaluate[int](`innerWidth`))
+	if err != nil || w != phoneWidth {
+		j.t.Fatalf("the screen is %d px wide (%v), want %d", w, err, phoneWidth)
+	}
+}
+
 func mustContain(t *testing.T, what, got string, want ...string) {
 	t.Helper()
 	for _, w := range want {
@@ -264,24 +408,48 @@ func TestStorefrontInBrowser(t *testing.T) {
 	srv := startStore(t, artifacts)
 	browser := newBrowser(t, chromium)
 	t.Logf("storefront at %s, screenshots in %s", srv.URL, artifacts)
+	newJourney(t, browser, srv, artifacts).login()
 
 	t.Run("4242 pays", func(t *testing.T) {
 		j := newJourney(t, browser, srv, artifacts)
-		j.do("choose 2 bags", chromedp.Navigate(j.srv.URL+"/"), chromedp.SetValue(chromedp.CSS("#product-beans select"), "2"))
+		j.do("choose 2 bags", chromedp.Navigate(j.srv.URL+"/"), setValue("#product-beans select", "2"))
 		j.do("buy", chromedp.Click(chromedp.CSS("#buy-beans")), chromedp.WaitVisible(chromedp.CSS("#cardNumber")))
 		mustContain(t, "checkout page", j.text("#total"), "€49.80")
 		mustContain(t, "checkout page", j.text(".line"), "Coffee beans, 1 kg", "Qty 2", "€24.90 each", "€49.80")
-		j.do("type the card", chromedp.SendKeys(chromedp.CSS("#cardNumber"), "4242 4242 4242 4242"))
+		j.fillCard("4242 4242 4242 4242", "12 / 34", "123", "Jenny Rosen")
 		j.screenshot("simulated-checkout")
 		j.do("pay", chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS("#thanks")))
 		if got := j.text("#status"); got != "Paid" {
 			t.Errorf("success page status = %q, want Paid", got)
 		}
+		// The shopper is thanked for what they bought; the webhook story
+		// is one line, linking to the simulator's dashboard.
+		mustContain(t, "heading", j.text("h1"), "Thank you for your order")
+		mustContain(t, "thanks", j.text("#thanks"), "€49.80", "2 × Coffee beans, 1 kg")
+		if got, want := j.text("#webhook-text"), "2 signed webhook events delivered: checkout.session.completed, payment_intent.succeeded"; got != want {
+			t.Errorf("webhook line = %q, want %q", got, want)
+		}
+		if main := j.text("main"); strings.Contains(main, "ConfirmCheckout") || strings.Contains(main, "PaymentSucceeded") {
+			t.Errorf("the success page shows developer detail: %q", main)
+		}
 		ord := j.orderFromURL()
 		j.screenshot("4242-success")
+		j.do("follow the webhook line to the simulator's dashboard",
+			chromedp.Click(chromedp.CSS("#webhook-line a")),
+			chromedp.WaitVisible(chromedp.CSS("#deliveries")),
+		)
+		mustContain(t, "simulator's deliveries", j.text("#deliveries"), ord.ID, "checkout.session.completed", "payment_intent.succeeded")
+
+		// Back from the paid session (the checkout's back link leads to
+		// the cancel URL): the order is paid, never "not completed".
+		j.do("return from the paid session", chromedp.Navigate(srv.URL+"/checkout/cancel?order="+ord.ID), chromedp.WaitVisible(chromedp.CSS("#thanks")))
+		if got, main := j.text("#status"), j.text("main"); got != "Paid" || strings.Contains(strings.ToLower(main), "not completed") {
+			t.Errorf("returning to a paid order shows %q: %q", got, main)
+		}
 
 		j.do("open the orders page", chromedp.Navigate(srv.URL+"/admin/orders"), chromedp.WaitVisible(chromedp.CSS("#outcomes-"+ord.ID)))
 		mustContain(t, "orders page", j.text("#outcomes-"+ord.ID), "PaymentSucceeded", "€49.80", "checkout.session.completed")
+		mustContain(t, "orders page", j.text("#stripe-said-"+ord.ID), "Stripe said: PaymentSucceeded, €49.80")
 		j.screenshot("4242-orders")
 
 		ord = j.order(ord.ID)
@@ -316,6 +484,7 @@ func TestStorefrontInBrowser(t *testing.T) {
 		j.do("go back to the store", chromedp.Click(chromedp.CSS("#cancel")), chromedp.WaitVisible(chromedp.CSS("#retry")))
 		mustContain(t, "cancel page", j.text("#status"), "Payment failed")
 		mustContain(t, "cancel page", j.text("#failure"), "Your card was declined.")
+		mustContain(t, "cancel page", j.text("#webhook-text"), "1 signed webhook event delivered: payment_intent.payment_failed")
 		j.screenshot("0002-cancel")
 		if got := j.order(ord.ID); got.Status != shop.StatusFailed || got.FailureMessage != "Your card was declined." {
 			t.Errorf("order = %s %q, want failed with the decline message", got.Status, got.FailureMessage)
@@ -398,7 +567,13 @@ func TestStorefrontInBrowser(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS("#SecretKey-error")),
 		)
 		msg := j.text("#SecretKey-error")
-		mustContain(t, "SecretKey error", msg, "live-mode key", `Mode is "test"`)
+		mustContain(t, "SecretKey error", msg, "Secret key is a live-mode key (sk_live_…7890)", `the Mode field is "test"`)
+		mustContain(t, "error summary", j.text("#error-summary"), "1 problem stopped these settings", msg)
+		mustContain(t, "kept key", j.text("#SecretKey-kept"), "sk_live_…7890")
+		focus, err := chromedp.Run(j.ctx, chromedp.Evaluate[string](`document.activeElement.id + " " + document.activeElement.getAttribute("aria-invalid") + " " + document.activeElement.getAttribute("aria-describedby")`))
+		if err != nil || focus != "SecretKey true SecretKey-error SecretKey-kept SecretKey-help" {
+			t.Errorf("focus on %q (%v), want the Secret key field, invalid, described by its message", focus, err)
+		}
 		beside, err := chromedp.Run(j.ctx, chromedp.Evaluate[bool](`document.getElementById("SecretKey-error").previousElementSibling.id === "SecretKey"`))
 		if err != nil || !beside {
 			t.Errorf("the error is not beside the SecretKey field (%v)", err)
@@ -474,7 +649,7 @@ func TestStorefrontInBrowser(t *testing.T) {
 			chromedp.Navigate(srv.URL+shop.SimulatorPath+"/#webhook-endpoint"),
 			chromedp.WaitVisible(chromedp.CSS("#endpoint-form")),
 			chromedp.Click(chromedp.CSS("#fault-disabled")),
-			chromedp.SetValue(chromedp.CSS("#fault-api-version"), stripegatewaytest.SuggestedFaultAPIVersion),
+			setValue("#fault-api-version", stripegatewaytest.SuggestedFaultAPIVersion),
 			chromedp.Click(chromedp.CSS(`input[name="enabled_events"][value="invoice.paid"]`)),
 			chromedp.Click(chromedp.CSS("#endpoint-save")),
 			chromedp.WaitVisible(chromedp.CSS("#endpoint-misconfigured")),
@@ -515,7 +690,198 @@ func TestStorefrontInBrowser(t *testing.T) {
 		recoverJourney(t, browser, srv, artifacts, "")
 	})
 
+	t.Run("the checkout refuses bad card details and declines the test cards", func(t *testing.T) {
+		checkoutRefusals(t, browser, srv, artifacts)
+	})
+
+	t.Run("the admin signs in and out, and nothing opens without a session", func(t *testing.T) {
+		adminSession(t, browser, srv, artifacts)
+	})
+
+	t.Run("every storefront page fits a 390 px phone", func(t *testing.T) {
+		phonePages(t, browser, srv, artifacts)
+	})
+
 	fmt.Fprintf(os.Stderr, "screenshots: %s\n", artifacts)
+}
+
+// checkoutRefusals: on the simulated checkout, each bad expiry, CVC and
+// name is refused beside its field with Stripe's message, keeping what was
+// typed; each of Stripe's decline test cards is declined with its message;
+// the order stays unpaid until a good card pays it.
+func checkoutRefusals(t *testing.T, browser context.Context, srv *shop.Server, artifacts string) {
+	j := newJourney(t, browser, srv, artifacts)
+	j.buy("kettle")
+	ord := j.orderOnCheckout()
+	for _, c := range []struct {
+		name, card, expiry, cvc, holder, field, want string
+	}{
+		{"expiry in the past", "4242 4242 4242 4242", "01 / 20", "123", "Jenny Rosen", "#cardExpiry-error", "in the past"},
+		{"impossible month", "4242 4242 4242 4242", "13 / 99", "123", "Jenny Rosen", "#cardExpiry-error", "month is invalid"},
+		{"bad CVC", "4242 4242 4242 4242", "12 / 34", "x", "Jenny Rosen", "#cardCvc-error", "security code is"},
+		{"no name", "4242 4242 4242 4242", "12 / 34", "123", "", "#billingName-error", "Required"},
+	} {
+		j.fillCard(c.card, c.expiry, c.cvc, c.holder)
+		j.do(c.name, clearErrors, chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS(c.field)))
+		mustContain(t, c.name, j.text(c.field), c.want)
+		if got := strings.ReplaceAll(j.value("#cardNumber"), " ", ""); got != "4242424242424242" {
+			t.Errorf("%s: the card number became %q; nothing typed is lost", c.name, got)
+		}
+		if got := j.value("#billingName"); got != c.holder {
+			t.Errorf("%s: the name became %q, want %q", c.name, got, c.holder)
+		}
+		if got := j.order(ord.ID).Status; got == shop.StatusPaid {
+			t.Fatalf("%s: the order is paid", c.name)
+		}
+	}
+	j.screenshot("checkout-refused")
+	for _, c := range []struct{ card, want string }{
+		{stripegatewaytest.CardExpired, "Your card has expired."},
+		{stripegatewaytest.CardIncorrectCVC, "Your card's security code is incorrect."},
+		{stripegatewaytest.CardInsufficientFunds, "Your card has insufficient funds."},
+	} {
+		j.pay(c.card)
+		j.do("wait for the decline of "+c.card, chromedp.WaitVisible(chromedp.CSS("#error")))
+		mustContain(t, c.card, j.text("#error"), c.want)
+		if got := j.order(ord.ID); got.Status != shop.StatusFailed || got.FailureMessage != c.want {
+			t.Errorf("%s: order %s %q, want failed with %q", c.card, got.Status, got.FailureMessage, c.want)
+		}
+	}
+	j.screenshot("checkout-declined-insufficient-funds")
+	j.pay(stripegatewaytest.CardSucceeds)
+	j.do("pay at last", chromedp.WaitVisible(chromedp.CSS("#thanks")))
+	if got := j.order(ord.ID).Status; got != shop.StatusPaid {
+		t.Errorf("order %s, want paid", got)
+	}
+}
+
+// adminSession: in a browser with no session, the admin pages lead to the
+// login; a wrong password is refused; the right one opens the page asked
+// for; signing out closes it again.
+func adminSession(t *testing.T, browser context.Context, srv *shop.Server, artifacts string) {
+	j := newJourney(t, browser, srv, artifacts, chromedp.WithNewBrowserContext())
+	j.do("open the settings without a session",
+		chromedp.Navigate(srv.URL+"/admin/settings"),
+		chromedp.WaitVisible(chromedp.CSS("#password")),
+	)
+	if loc := j.location(); !strings.HasPrefix(loc, srv.URL+"/admin/login?next=") {
+		t.Errorf("without a session the settings lead to %s", loc)
+	}
+	if strings.Contains(j.text("main"), "Webhook signing secret") {
+		t.Error("the settings show without a session")
+	}
+	j.do("a wrong password",
+		chromedp.SendKeys(chromedp.CSS("#password"), "not the password"),
+		chromedp.Click(chromedp.CSS("#login")),
+		chromedp.WaitVisible(chromedp.CSS("#login-error")),
+	)
+	mustContain(t, "login error", j.text("#login-error"), "That password is not right.")
+	j.screenshot("login-refused")
+	j.do("the right password",
+		setValue("#password", ""),
+		chromedp.SendKeys(chromedp.CSS("#password"), adminPassword),
+		chromedp.Click(chromedp.CSS("#login")),
+		chromedp.WaitVisible(chromedp.CSS("#save")),
+	)
+	if loc := j.location(); loc != srv.URL+"/admin/settings" {
+		t.Errorf("after signing in the browser is at %s, want the settings", loc)
+	}
+	cookies, err := chromedp.Run(j.ctx, chromedp.Evaluate[string](`document.cookie`))
+	if err != nil || cookies != "" {
+		t.Errorf("scripts read the cookies %q (%v); they are HttpOnly", cookies, err)
+	}
+	j.do("sign out",
+		chromedp.Click(chromedp.CSS("#logout")),
+		chromedp.WaitVisible(chromedp.CSS("#signed-out")),
+	)
+	j.screenshot("signed-out")
+	j.do("the orders page without a session",
+		chromedp.Navigate(srv.URL+"/admin/orders"),
+		chromedp.WaitVisible(chromedp.CSS("#password")),
+	)
+	if strings.Contains(j.text("main"), "Recover missed events") {
+		t.Error("the orders show after signing out")
+	}
+}
+
+// phonePages walks every storefront page on a 390 px screen: the shop, a
+// payment's success page with its webhook line, a decline's page, the
+// orders, the settings (and their errors), an error page, the shop with
+// payments switched off, and the login.
+func phonePages(t *testing.T, browser context.Context, srv *shop.Server, artifacts string) {
+	j := newJourney(t, browser, srv, artifacts)
+	j.onPhone()
+	j.do("open the shop", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#buy-beans")))
+	j.checkPage("phone-catalog")
+	if href, err := chromedp.Run(j.ctx, chromedp.Evaluate[string](`document.getElementById("sim-link").getAttribute("href")`)); err != nil || href != shop.SimulatorPath+"/" {
+		t.Errorf("the header links the simulator's dashboard at %q (%v)", href, err)
+	}
+
+	j.buy("club")
+	j.pay(stripegatewaytest.CardSucceeds)
+	j.do("wait for paid", chromedp.WaitVisible(chromedp.CSS("#thanks")))
+	mustContain(t, "webhook line", j.text("#webhook-line"), "Simulated payment", "signed webhook events delivered: checkout.session.completed", "view")
+	j.checkPage("phone-success")
+
+	j.buy("mug")
+	j.pay(stripegatewaytest.CardDeclined)
+	j.do("declined", chromedp.WaitVisible(chromedp.CSS("#error")), chromedp.Click(chromedp.CSS("#cancel")), chromedp.WaitVisible(chromedp.CSS("#retry")))
+	mustContain(t, "decline's webhook line", j.text("#webhook-text"), "payment_intent.payment_failed")
+	j.checkPage("phone-declined")
+
+	j.do("open the orders", chromedp.Navigate(srv.URL+"/admin/orders"), chromedp.WaitVisible(chromedp.CSS("#orders")))
+	j.checkPage("phone-orders")
+
+	j.do("open the settings", chromedp.Navigate(srv.URL+"/admin/settings"), chromedp.WaitVisible(chromedp.CSS("#save")))
+	j.checkPage("phone-settings")
+	j.do("check the webhook endpoint", chromedp.Click(chromedp.CSS("#check-endpoint")), chromedp.WaitVisible(chromedp.CSS("#endpoint-check")))
+	j.checkPage("phone-settings-endpoint")
+	j.do("refuse a live key",
+		chromedp.SendKeys(chromedp.CSS("#SecretKey"), "sk_live_51Hlivesecretkeyvalue67890"),
+		setValue("#DisplayName", ""),
+		chromedp.Click(chromedp.CSS("#save")),
+		chromedp.WaitVisible(chromedp.CSS("#error-summary")),
+	)
+	j.checkPage("phone-settings-errors")
+
+	j.do("switch payments off",
+		chromedp.Navigate(srv.URL+"/admin/settings"),
+		chromedp.WaitVisible(chromedp.CSS("#save")),
+		setValue("#Status", "inactive"),
+		chromedp.Click(chromedp.CSS("#save")),
+		chromedp.WaitVisible(chromedp.CSS("#saved")),
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#disabled")),
+	)
+	disabled, err := chromedp.Run(j.ctx, chromedp.Evaluate[bool](`Array.from(document.querySelectorAll("button[id^=buy-]")).every(b => b.disabled && b.getAttribute("aria-describedby") === "disabled")`))
+	if err != nil || !disabled {
+		t.Errorf("with payments off, a Buy button is enabled or unexplained (%v)", err)
+	}
+	j.checkPage("phone-catalog-payments-off")
+	j.do("switch payments on again",
+		chromedp.Navigate(srv.URL+"/admin/settings"),
+		chromedp.WaitVisible(chromedp.CSS("#save")),
+		setValue("#Status", "active"),
+		chromedp.Click(chromedp.CSS("#save")),
+		chromedp.WaitVisible(chromedp.CSS("#saved")),
+	)
+
+	j.do("an error page", chromedp.Navigate(srv.URL+"/checkout/success?order=nope"), chromedp.WaitVisible(chromedp.CSS("#error")))
+	j.checkPage("phone-error")
+
+	out := newJourney(t, browser, srv, artifacts, chromedp.WithNewBrowserContext())
+	out.onPhone()
+	out.do("the login page", chromedp.Navigate(srv.URL+"/admin/orders"), chromedp.WaitVisible(chromedp.CSS("#password")))
+	out.checkPage("phone-login")
+	out.do("a wrong password", chromedp.SendKeys(chromedp.CSS("#password"), "nope"), chromedp.Click(chromedp.CSS("#login")), chromedp.WaitVisible(chromedp.CSS("#login-error")))
+	out.checkPage("phone-login-refused")
+
+	// The simulator's pages are not the store's: measured, for the record.
+	j.do("the simulator's dashboard", chromedp.Navigate(srv.URL+shop.SimulatorPath+"/"), chromedp.WaitVisible(chromedp.CSS("#deliveries")))
+	if c, err := chromedp.Run(j.ctx, chromedp.Evaluate[pageCheck](measureJS)); err == nil {
+		t.Logf("the simulator's dashboard at %d px: %d px wide", c.InnerWidth, c.ScrollWidth)
+	}
+	j.screenshot("phone-simulator")
 }
 
 // TestStorefrontInBrowserWithSQLite walks a payment and the recovery of a
@@ -530,6 +896,7 @@ func TestStorefrontInBrowserWithSQLite(t *testing.T) {
 		t.Fatal("the store is not in -db mode")
 	}
 	browser := newBrowser(t, chromium)
+	newJourney(t, browser, srv, artifacts).login()
 
 	t.Run("4242 pays", func(t *testing.T) {
 		j := newJourney(t, browser, srv, artifacts)

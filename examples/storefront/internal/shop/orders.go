@@ -297,6 +297,13 @@ func applyOutcome(ord *Order, o *stripegateway.Outcome, now time.Time) bool {
 	before := ord.Status
 	next, note := transition(ord, o)
 	switch {
+	case next == StatusFailed && ord.Status == StatusFailed && o.FailureMessage != "" && !o.Created.Before(ord.StatusAt):
+		// Another attempt failed: the customer reads its reason, not
+		// the first one's.
+		if o.FailureMessage != ord.FailureMessage {
+			ord.FailureMessage, ord.StatusAt = o.FailureMessage, o.Created
+			rec.Applied, note = true, "another attempt failed: "+o.FailureMessage
+		}
 	case next == "" || next == ord.Status:
 	case !isPaymentNews(o.Kind) && !ord.StatusAt.IsZero() && o.Created.Before(ord.StatusAt):
 		note = fmt.Sprintf("not applied: the event (%s) is older than the one that set the status %q (%s)",

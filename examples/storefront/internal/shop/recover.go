@@ -158,16 +158,12 @@ func (a *App) Close() {
 	rc.wg.Wait()
 }
 
-// handleRecover is the button: POST /admin/recover with days. It starts a
-// run, waits a little for it to end, and shows the Orders page.
-func (a *App) handleRecover(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
-		http.Error(w, "cross-site form post refused", http.StatusForbidden)
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+// handleRecover is the button: POST /admin/recover with days (behind the
+// admin login and its CSRF token). It starts a run, waits a little for it
+// to end, and shows the Orders page.
+func (a *App) handleRecover(w http.ResponseWriter, r *http.Request, _ *adminSession) {
 	days := DefaultRecoverDays
-	if v := r.PostFormValue("days"); v != "" {
+	if v := r.PostForm.Get("days"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || !validRecoverDays(n) {
 			a.renderError(w, r, http.StatusBadRequest, "Invalid period", "Choose 1, 3, 7 or 30 days.")

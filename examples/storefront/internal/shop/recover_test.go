@@ -26,12 +26,12 @@ var (
 
 // pressRecover presses "Recover missed events" and returns what the Orders
 // page says: recovered and seen.
-func pressRecover(t *testing.T, srv *Server) (int, int, string) {
+func pressRecover(t *testing.T, admin *client) (int, int, string) {
 	t.Helper()
-	r := do(t, http.MethodPost, srv.URL+"/admin/recover", url.Values{"days": {"3"}})
+	r := admin.post(t, "/admin/recover", url.Values{"days": {"3"}})
 	require.Equal(t, http.StatusSeeOther, r.status, r.body)
 	assert.Equal(t, "/admin/orders#recover", r.location)
-	page := do(t, http.MethodGet, srv.URL+"/admin/orders", nil)
+	page := admin.get(t, "/admin/orders")
 	require.Equal(t, http.StatusOK, page.status)
 	require.Contains(t, page.body, `id="recover-result"`, "a short run ends before the page is shown")
 	assert.NotContains(t, page.body, `http-equiv="refresh"`)
@@ -53,22 +53,24 @@ func TestRecoverMissedEventsWithSQLite(t *testing.T) {
 // recoverOverHTTP: the store misses a payment's events while its webhook
 // endpoint is unreachable, and the admin's button recovers them, once.
 func recoverOverHTTP(t *testing.T, srv *Server) {
-	page := do(t, http.MethodGet, srv.URL+"/admin/orders", nil)
+	admin := signIn(t, srv)
+	page := admin.get(t, "/admin/orders")
 	assert.Contains(t, page.body, `id="recover-button"`)
 	assert.NotContains(t, page.body, `id="recover-result"`, "no run yet")
 
 	delivered, payURL := buy(t, srv, "mug", 1)
-	r := do(t, http.MethodPost, payURL, url.Values{"cardNumber": {stripegatewaytest.CardSucceeds}})
+	r := pay(t, payURL, stripegatewaytest.CardSucceeds)
 	require.Equal(t, http.StatusSeeOther, r.status)
 	require.Equal(t, StatusPaid, order(t, srv, delivered.ID).Status)
 
 	srv.Simulator.SetEndpointUnreachable(true)
 	missed, payURL := buy(t, srv, "beans", 2)
-	r = do(t, http.MethodPost, payURL, url.Values{"cardNumber": {stripegatewaytest.CardSucceeds}})
+	r = pay(t, payURL, stripegatewaytest.CardSucceeds)
 	require.Equal(t, http.StatusSeeOther, r.status)
 	successURL := r.location
 	success := do(t, http.MethodGet, successURL, nil)
 	assert.Contains(t, success.body, `id="waiting"`, "the store has not heard of the payment")
+	assert.Regexp(t, `<span id="webhook-text">2 signed webhook events not delivered: checkout.session.completed, payment_intent.succeeded \(.+\)</span>`, success.body)
 	srv.Simulator.SetEndpointUnreachable(false)
 	require.Equal(t, StatusUnpaid, order(t, srv, missed.ID).Status)
 	require.Empty(t, order(t, srv, missed.ID).Outcomes)
@@ -82,7 +84,7 @@ func recoverOverHTTP(t *testing.T, srv *Server) {
 	}
 	require.Len(t, missedEvents, 2)
 
-	n, seen, body := pressRecover(t, srv)
+	n, seen, body := pressRecover(t, admin)
 	assert.Equal(t, 2, n, "the two missed events")
 	assert.Equal(t, len(srv.Simulator.Events()), seen, "every event of the last 3 days")
 	assert.Contains(t, body, `id="recover-last"`)
@@ -98,7 +100,7 @@ func recoverOverHTTP(t *testing.T, srv *Server) {
 	assert.True(t, got.Outcomes[0].Applied)
 	assert.Len(t, order(t, srv, delivered.ID).Outcomes, 2, "a delivered event is not run again")
 
-	n, seen2, _ := pressRecover(t, srv)
+	n, seen2, _ := pressRecover(t, admin)
 	assert.Equal(t, 0, n, "pressing again recovers nothing")
 	assert.Equal(t, seen, seen2)
 	again := order(t, srv, missed.ID)
@@ -110,10 +112,14 @@ func recoverOverHTTP(t *testing.T, srv *Server) {
 	assert.Contains(t, success.body, `id="thanks"`)
 
 	t.Run("the form is checked", func(t *testing.T) {
-		r := do(t, http.MethodPost, srv.URL+"/admin/recover", url.Values{"days": {"365"}})
+		r := admin.post(t, "/admin/recover", url.Values{"days": {"365"}})
 		assert.Equal(t, http.StatusBadRequest, r.status)
-		r = do(t, http.MethodPost, srv.URL+"/admin/recover", url.Values{}, "Sec-Fetch-Site", "cross-site")
+		r = admin.post(t, "/admin/recover", url.Values{}, "Sec-Fetch-Site", "cross-site")
 		assert.Equal(t, http.StatusForbidden, r.status)
+		r = admin.post(t, "/admin/recover", url.Values{csrfField: {"forged"}})
+		assert.Equal(t, http.StatusForbidden, r.status)
+		r = newClient(t, srv).post(t, "/admin/recover", url.Values{})
+		assert.Equal(t, http.StatusForbidden, r.status, "no session")
 	})
 }
 

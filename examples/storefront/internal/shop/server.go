@@ -37,6 +37,14 @@ const (
 	// webhook events (the storefront command's -db flag overrides it).
 	// When it is unset, both live in memory and a restart forgets them.
 	EnvDB = "STOREFRONT_DB"
+	// EnvAdminPassword is the admin pages' password. Unset offline, Start
+	// makes up a random one (Server.AdminPassword, which the command
+	// prints once); unset with real keys, Start refuses to run.
+	EnvAdminPassword = "STOREFRONT_ADMIN_PASSWORD"
+	// EnvAllowedHosts lists, comma-separated, more host names (host or
+	// host:port) the store answers to besides its URL's. A request for any
+	// other Host is refused, so that DNS rebinding cannot reach it.
+	EnvAllowedHosts = "STOREFRONT_ALLOWED_HOSTS"
 )
 
 // DefaultAddr is where the store listens without ADDR.
@@ -69,6 +77,11 @@ type Server struct {
 	// DBPath is the SQLite file of the orders and the processed webhook
 	// events (STOREFRONT_DB); empty when they live in memory.
 	DBPath string
+	// AdminPassword opens the admin pages: STOREFRONT_ADMIN_PASSWORD, or
+	// offline without it a random one, AdminPasswordGenerated then. Start
+	// never logs it; the command prints a generated one once.
+	AdminPassword          string
+	AdminPasswordGenerated bool
 
 	srv  *http.Server
 	mock *stripemock.Server
@@ -89,8 +102,14 @@ type Server struct {
 //   - STRIPE_SECRET_KEY set: real Stripe, configured from the STRIPE_*
 //     variables as stripegateway.ConfigFromEnv reads them (configFromEnv).
 //   - STRIPE_WEBHOOK_SECRET: read in both modes. Offline, it is what the
-//     simulator signs with (a random one if unset, logged at start), so
-//     an outside tool can sign events for the store too.
+//     simulator signs with, so that an outside tool can sign events for
+//     the store too; if unset, a random one, which the log gives redacted
+//     only (whsec_…abcd): set your own to sign your own events.
+//   - STOREFRONT_ADMIN_PASSWORD: the admin pages' password. Offline, a
+//     random one if unset (Server.AdminPassword; never logged). Required
+//     with real keys.
+//   - STOREFRONT_ALLOWED_HOSTS: more host names the store answers to
+//     (comma-separated) besides its URL's; every other Host is refused.
 //   - STOREFRONT_DB: a SQLite file (created and migrated here) that keeps
 //     the orders and the webhook event store, so that a restart forgets
 //     neither; in memory if unset. With it, the webhook route is
@@ -146,11 +165,21 @@ func Start(ctx context.Context, getenv func(string) (string, bool), logger *slog
 	} else {
 		logger.Info("storefront: orders and webhook events are kept in memory; set " + EnvDB + " (or -db) to keep them in a SQLite file")
 	}
+	opts.AllowedHosts = splitSecrets(env(EnvAllowedHosts))
+	s.AdminPassword = env(EnvAdminPassword)
+	if s.AdminPassword == "" && s.Offline {
+		s.AdminPassword, s.AdminPasswordGenerated = RandomPassword(), true
+	}
+	opts.AdminPassword = s.AdminPassword
 	if s.Offline {
 		secrets := splitSecrets(env(EnvWebhookSecret))
 		if len(secrets) == 0 {
 			secrets = []string{randomWebhookSecret()}
-			logger.Info("storefront: no STRIPE_WEBHOOK_SECRET set; the simulator signs webhooks with a random secret", "secret", secrets[0])
+			// Never the secret itself in the log: its redacted form.
+			logger.Info("storefront: no "+EnvWebhookSecret+" set; the simulator signs webhooks with a random secret made for this run. To sign your own events for the store, set "+EnvWebhookSecret+" to a secret of your own (whsec_ and 32 or more characters) and sign with it",
+				"secret", fmt.Sprint(stripegateway.Secret(secrets[0])))
+		} else {
+			logger.Info("storefront: the simulator signs webhooks with "+EnvWebhookSecret+"; sign your own events with it too", "secret", fmt.Sprint(stripegateway.Secret(secrets[0])))
 		}
 		s.WebhookSecret = secrets[0]
 		logger.Info("storefront: no STRIPE_SECRET_KEY set: offline mode with stripe-mock and the simulated checkout")
@@ -192,6 +221,9 @@ func Start(ctx context.Context, getenv func(string) (string, bool), logger *slog
 		}
 		opts.Config = cfg
 		s.WebhookSecret = string(cfg.WebhookSecret)
+		if s.AdminPassword == "" {
+			return nil, fmt.Errorf("storefront: set %s: with real Stripe keys the admin pages (orders, Stripe settings) need a password of your choice", EnvAdminPassword)
+		}
 	}
 
 	s.App, err = New(opts)
@@ -227,7 +259,8 @@ const (
 	writeTimeout = 60 * time.Second
 	// idleTimeout closes a kept-alive connection left unused.
 	idleTimeout = 2 * time.Minute
-	// maxHeaderBytes bounds a request's headers; the store sets no cookie.
+	// maxHeaderBytes bounds a request's headers; the store's own cookies
+	// are two short tokens.
 	maxHeaderBytes = 64 << 10
 )
 

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 
 	"github.com/b27de697/stripegateway"
 	"github.com/b27de697/stripegateway/sqlstore"
+	"github.com/b27de697/stripegateway/stripegatewaytest"
 )
 
 // WebhookPath is where Stripe's webhooks are received, as the product
@@ -59,7 +61,10 @@ type Options struct {
 	TxEvents *sqlstore.Store
 	// Logger; slog.Default() if nil.
 	Logger *slog.Logger
-	// Simulator, when set, is mounted at SimulatorPath (offline mode).
+	// Simulator, when set, is mounted at SimulatorPath (offline mode). If
+	// it also lists its webhook deliveries (a *stripegatewaytest.Simulator
+	// does), the success and cancel pages sum up those of their order in
+	// one line, linking to the simulator's dashboard.
 	Simulator     http.Handler
 	SimulatorPath string
 	// SimulatorWebhookSecret is the secret the simulator signs with, shown
@@ -67,6 +72,15 @@ type Options struct {
 	SimulatorWebhookSecret string
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time
+
+	// AdminPassword opens the admin pages (Orders, Stripe settings, the
+	// recovery of missed events). Empty, no one can sign in.
+	AdminPassword string
+	// AllowedHosts are host names (host or host:port) the store answers
+	// to besides BaseURL's host and, when that is a loopback name, the
+	// other loopback names on its port. A request for any other Host is
+	// refused, so that DNS rebinding cannot reach the store.
+	AllowedHosts []string
 }
 
 // App is the storefront: an http.Handler. It is safe for concurrent use.
@@ -78,11 +92,25 @@ type App struct {
 	tx      *txPath // the transactional path (Options.TxEvents); nil without it
 	logger  *slog.Logger
 	now     func() time.Time
-	mux     *http.ServeMux
+	handler http.Handler
 	current atomic.Pointer[gatewayState]
 	version atomic.Int64
 	// recovery is the "Recover missed events" button's run (recover.go).
 	recovery recovery
+	// guard keeps the admin password, sessions and CSRF keys (auth.go).
+	guard *guard
+	// deliveries is the simulator's record of its webhook deliveries, in
+	// offline mode; nil otherwise.
+	deliveries deliveryLog
+	// confirmations remember what ConfirmCheckout said when each customer
+	// came back, for the Orders page.
+	confirmations confirmations
+}
+
+// deliveryLog is what the pages read of the simulator: its webhook
+// deliveries (stripegatewaytest.Simulator implements it).
+type deliveryLog interface {
+	Deliveries() []stripegatewaytest.WebhookDelivery
 }
 
 // txPath is the App's transactional path: the event store whose table
@@ -145,6 +173,10 @@ func New(opts Options) (*App, error) {
 	if err := a.Configure(opts.Config); err != nil {
 		return nil, err
 	}
+	a.guard = newGuard(base, opts.AdminPassword, opts.AllowedHosts)
+	if dl, ok := opts.Simulator.(deliveryLog); ok {
+		a.deliveries = dl
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", a.handleCatalog)
@@ -152,10 +184,16 @@ func New(opts Options) (*App, error) {
 	mux.HandleFunc("GET /checkout/success", a.handleSuccess)
 	mux.HandleFunc("GET /checkout/cancel", a.handleCancel)
 	mux.HandleFunc("POST /orders/{id}/pay", a.handlePayAgain)
-	mux.HandleFunc("GET /admin/orders", a.handleOrders)
-	mux.HandleFunc("POST /admin/recover", a.handleRecover)
-	mux.HandleFunc("GET /admin/settings", a.handleSettings)
-	mux.HandleFunc("POST /admin/settings", a.handleSettingsPost)
+	mux.HandleFunc("GET /admin/login", a.handleLogin)
+	mux.HandleFunc("POST /admin/login", a.handleLoginPost)
+	mux.HandleFunc("POST /admin/logout", a.admin(a.handleLogout))
+	mux.HandleFunc("GET /admin/orders", a.admin(a.handleOrders))
+	mux.HandleFunc("POST /admin/recover", a.admin(a.handleRecover))
+	mux.HandleFunc("GET /admin/settings", a.admin(a.handleSettings))
+	mux.HandleFunc("POST /admin/settings", a.admin(a.handleSettingsPost))
+	mux.HandleFunc("GET /admin/{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/admin/orders", http.StatusSeeOther)
+	})
 	mux.HandleFunc(WebhookPath, func(w http.ResponseWriter, r *http.Request) {
 		a.current.Load().webhook.ServeHTTP(w, r)
 	})
@@ -166,12 +204,12 @@ func New(opts Options) (*App, error) {
 		}
 		mux.Handle(strings.TrimRight(p, "/")+"/", opts.Simulator)
 	}
-	a.mux = mux
+	a.handler = a.protect(mux)
 	return a, nil
 }
 
 // ServeHTTP implements http.Handler.
-func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
 
 // Gateway returns the live Gateway.
 func (a *App) Gateway() *stripegateway.Gateway { return a.current.Load().gw }
@@ -335,58 +373,48 @@ func (a *App) startCheckout(w http.ResponseWriter, r *http.Request, st *gatewayS
 	http.Redirect(w, r, cs.URL, http.StatusSeeOther)
 }
 
-// sameOrigin refuses form posts from other sites (cross-site request
-// forgery): browsers send Sec-Fetch-Site and Origin with every POST.
-func sameOrigin(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin", "none":
-	default:
-		return false
-	}
-	if o := r.Header.Get("Origin"); o != "" && o != "null" {
-		u, err := url.Parse(o)
-		if err != nil || u.Host != r.Host {
-			return false
-		}
-	}
-	return true
-}
-
-// handleCatalog shows the products.
+// handleCatalog shows the products. With card payments switched off
+// (Status inactive), the Buy buttons are disabled and say why, in the
+// shopper's words; a signed-in admin also reads what to change.
 func (a *App) handleCatalog(w http.ResponseWriter, r *http.Request) {
 	st := a.current.Load()
 	type item struct {
 		Product
 		PriceText string
 		Every     string
+		Action    string // the button's accessible name
 	}
+	cfg := st.gw.Config()
 	var items []item
 	for _, p := range Catalog {
-		items = append(items, item{Product: p, PriceText: FormatMoney(p.Price, p.Currency), Every: intervalLabel(p.Interval)})
+		action := "Buy " + p.Name + " with " + cfg.DisplayName
+		if p.Interval != "" {
+			action = "Subscribe to " + p.Name + " with " + cfg.DisplayName
+		}
+		items = append(items, item{Product: p, PriceText: FormatMoney(p.Price, p.Currency), Every: intervalLabel(p.Interval), Action: action})
 	}
 	a.render(w, r, http.StatusOK, "catalog", "Shop", map[string]any{
 		"Products":    items,
 		"Quantities":  []int{1, 2, 3, 4, 5},
-		"Enabled":     st.gw.Config().Status == stripegateway.StatusActive,
-		"DisplayName": st.gw.Config().DisplayName,
+		"Enabled":     cfg.Status == stripegateway.StatusActive,
+		"DisplayName": cfg.DisplayName,
+		"Admin":       a.guard.session(r, a.now()) != nil,
 	})
 }
 
 // handleCheckout creates an order from a product and a quantity, priced
 // from the catalog, and starts its checkout.
 func (a *App) handleCheckout(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
-		http.Error(w, "cross-site form post refused", http.StatusForbidden)
+	if !a.checkForm(w, r) {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	st := a.current.Load()
-	p, ok := productByID(r.PostFormValue("product"))
+	p, ok := productByID(r.PostForm.Get("product"))
 	if !ok {
 		a.renderError(w, r, http.StatusBadRequest, "Unknown product", "That product is not in the catalog.")
 		return
 	}
-	qty, ok := quantity(r.PostFormValue("quantity"))
+	qty, ok := quantity(r.PostForm.Get("quantity"))
 	if !ok || (p.Interval != "" && qty != 1) {
 		a.renderError(w, r, http.StatusBadRequest, "Invalid quantity", "Choose a quantity from 1 to 10.")
 		return
@@ -410,8 +438,7 @@ func (a *App) handleCheckout(w http.ResponseWriter, r *http.Request) {
 
 // handlePayAgain sends the customer back to the order's checkout.
 func (a *App) handlePayAgain(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
-		http.Error(w, "cross-site form post refused", http.StatusForbidden)
+	if !a.checkForm(w, r) {
 		return
 	}
 	ord, err := a.orders.Get(r.Context(), r.PathValue("id"))
@@ -422,10 +449,21 @@ func (a *App) handlePayAgain(w http.ResponseWriter, r *http.Request) {
 	switch ord.Status {
 	case StatusUnpaid, StatusFailed:
 	default:
-		http.Redirect(w, r, "/checkout/cancel?order="+url.QueryEscape(ord.ID), http.StatusSeeOther)
+		http.Redirect(w, r, a.orderPage(ord), http.StatusSeeOther)
 		return
 	}
 	a.startCheckout(w, r, a.current.Load(), ord)
+}
+
+// orderPage is where the customer reads about an order: the success page
+// once it is paid (or the payment is under way), the cancel page
+// otherwise.
+func (a *App) orderPage(ord *Order) string {
+	q := "?order=" + url.QueryEscape(ord.ID)
+	if ord.SessionID != "" && (paidOnce(ord.Status) || ord.Status == StatusAuthorized || ord.Status == StatusPending) {
+		return "/checkout/success" + q + "&session_id=" + url.QueryEscape(ord.SessionID)
+	}
+	return "/checkout/cancel" + q
 }
 
 // maxRefreshes bounds how long the success page waits for the webhook:
@@ -436,7 +474,7 @@ const maxRefreshes = 40
 // Stripe about the session (ConfirmCheckout), which also checks that the
 // session belongs to the order, and shows the order's status, which only
 // the webhook changes. While the order is not settled, the page refreshes
-// itself.
+// itself. What Stripe said goes to the Orders page, for the admin.
 func (a *App) handleSuccess(w http.ResponseWriter, r *http.Request) {
 	st := a.current.Load()
 	q := r.URL.Query()
@@ -446,7 +484,7 @@ func (a *App) handleSuccess(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sessionID := q.Get("session_id")
-	data := map[string]any{"Order": a.orderView(ord)}
+	data := map[string]any{"Order": a.orderView(ord), "Bought": bought(ord), "Webhooks": a.webhookLine(ord), "TestMode": st.gw.Config().Mode != stripegateway.ModeLive}
 	o, err := st.gw.ConfirmCheckout(r.Context(), stripegateway.ConfirmRequest{SessionID: sessionID, OrderID: ord.ID})
 	switch {
 	case errors.Is(err, stripegateway.ErrSessionMismatch), errors.Is(err, stripegateway.ErrInvalidRequest):
@@ -454,10 +492,9 @@ func (a *App) handleSuccess(w http.ResponseWriter, r *http.Request) {
 		return
 	case err != nil:
 		a.logger.WarnContext(r.Context(), "storefront: confirm checkout failed", "order_id", ord.ID, "error", err)
-		data["StripeSays"] = "Stripe could not be reached; retrying."
+		a.confirmations.set(ord.ID, "Stripe could not be reached: "+err.Error())
 	default:
-		data["StripeSays"] = kindName(o.Kind)
-		data["StripeAmount"] = FormatMoney(o.Amount, o.Currency)
+		a.confirmations.set(ord.ID, kindName(o.Kind)+", "+FormatMoney(o.Amount, o.Currency))
 	}
 
 	n, _ := strconv.Atoi(q.Get("n"))
@@ -478,20 +515,145 @@ func (a *App) handleSuccess(w http.ResponseWriter, r *http.Request) {
 	if err == nil && o.Kind == stripegateway.PaymentSucceeded && ord.Status != StatusPaid {
 		data["PaidAtStripe"] = true
 	}
-	a.renderRefresh(w, r, http.StatusOK, "success", "Thank you", refresh, data)
+	title := "Thank you for your order"
+	switch {
+	case ord.Status == StatusPaid:
+	case ord.Status == StatusFailed:
+		title = "Your payment did not go through"
+	case !settled:
+		title = "Confirming your payment"
+	default:
+		title = "Your order"
+	}
+	data["Heading"] = title
+	a.renderRefresh(w, r, http.StatusOK, "success", title, refresh, data)
 }
 
-// handleCancel is where the payment page's back link leads.
+// handleCancel is where the payment page's back link leads, and where a
+// declined customer returns. An order that is paid after all (or whose
+// payment is under way) is shown on the success page instead: a paid order
+// is never called "not completed".
 func (a *App) handleCancel(w http.ResponseWriter, r *http.Request) {
 	ord, err := a.orders.Get(r.Context(), r.URL.Query().Get("order"))
 	if err != nil {
 		a.renderError(w, r, http.StatusNotFound, "Order not found", "There is no such order.")
 		return
 	}
-	a.render(w, r, http.StatusOK, "cancel", "Payment not completed", map[string]any{
+	if page := a.orderPage(ord); !strings.HasPrefix(page, "/checkout/cancel") {
+		http.Redirect(w, r, page, http.StatusSeeOther)
+		return
+	}
+	title, text := "Payment not completed", "You left the payment page before paying. Your order is kept: you can pay for it now."
+	switch ord.Status {
+	case StatusFailed:
+		title, text = "Your payment did not go through", "Nothing was charged. You can try again with another card."
+	case StatusCanceled, StatusExpired:
+		title, text = "This order was not paid", "The payment was "+strings.ToLower(ord.Status.Label())+". Nothing was charged; you can place a new order from the shop."
+	case StatusUnpaid:
+	default:
+		title, text = "Your order", ""
+	}
+	a.render(w, r, http.StatusOK, "cancel", title, map[string]any{
 		"Order":    a.orderView(ord),
+		"Heading":  title,
+		"Text":     text,
 		"CanRetry": ord.Status == StatusUnpaid || ord.Status == StatusFailed,
+		"Webhooks": a.webhookLine(ord),
 	})
+}
+
+// bought names what the order is for, for the customer: "2 × Coffee
+// beans, 1 kg and 1 × Ceramic mug".
+func bought(o *Order) string {
+	parts := make([]string, 0, len(o.Lines))
+	for _, l := range o.Lines {
+		parts = append(parts, strconv.FormatInt(l.Quantity, 10)+" × "+l.Name)
+	}
+	switch len(parts) {
+	case 0:
+		return "your order"
+	case 1:
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+// webhookView is the one line the success and cancel pages show in
+// offline mode: what the simulator's webhooks did for the order, with a
+// link to its dashboard.
+type webhookView struct {
+	Text string
+	OK   bool
+	Link string
+}
+
+// webhookLine sums up the simulator's webhook deliveries for the order:
+// "2 signed webhook events delivered: checkout.session.completed,
+// payment_intent.succeeded". Nil when there is no simulator.
+func (a *App) webhookLine(ord *Order) *webhookView {
+	if a.deliveries == nil {
+		return nil
+	}
+	var delivered, failed []string
+	lastErr := ""
+	for _, d := range a.deliveries.Deliveries() {
+		if d.OrderID != ord.ID && (ord.SessionID == "" || d.SessionID != ord.SessionID) {
+			continue
+		}
+		if d.StatusCode >= 200 && d.StatusCode < 300 {
+			delivered = append(delivered, string(d.EventType))
+		} else {
+			failed = append(failed, string(d.EventType))
+			lastErr = d.Err
+		}
+	}
+	v := &webhookView{OK: len(failed) == 0, Link: strings.TrimRight(a.opts.SimulatorPath, "/") + "/#deliveries"}
+	events := func(n int) string {
+		if n == 1 {
+			return "1 signed webhook event"
+		}
+		return strconv.Itoa(n) + " signed webhook events"
+	}
+	switch {
+	case len(delivered) == 0 && len(failed) == 0:
+		v.Text = "No signed webhook event delivered yet"
+	case len(failed) == 0:
+		v.Text = events(len(delivered)) + " delivered: " + strings.Join(delivered, ", ")
+	default:
+		v.Text = events(len(failed)) + " not delivered: " + strings.Join(failed, ", ")
+		if lastErr != "" {
+			v.Text += " (" + lastErr + ")"
+		}
+		if len(delivered) > 0 {
+			v.Text += "; " + strconv.Itoa(len(delivered)) + " delivered: " + strings.Join(delivered, ", ")
+		}
+	}
+	return v
+}
+
+// confirmations remembers, per order, what ConfirmCheckout said when the
+// customer came back: developer detail, for the Orders page.
+type confirmations struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+// maxConfirmations bounds the map: beyond it, it starts again.
+const maxConfirmations = 10000
+
+func (c *confirmations) set(orderID, said string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxConfirmations {
+		c.m = map[string]string{}
+	}
+	c.m[orderID] = said
+}
+
+func (c *confirmations) get(orderID string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[orderID]
 }
 
 // orderView is an order as the pages show it.
@@ -508,6 +670,9 @@ type orderView struct {
 	Renewals     int    // paid invoices after the first
 	Dispute      string // "Dispute opened: needs response", "Dispute won", …
 	RefundIssue  string // "A refund failed: expired_or_canceled_card. …"
+	// StripeSaid is what ConfirmCheckout said when the customer came
+	// back to the success page (the Orders page shows it).
+	StripeSaid string
 }
 
 type lineView struct {
@@ -540,7 +705,7 @@ func (a *App) orderView(o *Order) orderView {
 // handleOrders is the admin's list of orders and what Stripe said about
 // each, with the "Recover missed events" button and its last run; the page
 // refreshes itself while a run goes on.
-func (a *App) handleOrders(w http.ResponseWriter, r *http.Request) {
+func (a *App) handleOrders(w http.ResponseWriter, r *http.Request, _ *adminSession) {
 	orders, err := a.orders.List(r.Context())
 	if err != nil {
 		a.renderError(w, r, http.StatusInternalServerError, "Orders unavailable", "The orders could not be read.")
@@ -548,7 +713,9 @@ func (a *App) handleOrders(w http.ResponseWriter, r *http.Request) {
 	}
 	views := make([]orderView, 0, len(orders))
 	for _, o := range orders {
-		views = append(views, a.orderView(o))
+		v := a.orderView(o)
+		v.StripeSaid = a.confirmations.get(o.ID)
+		views = append(views, v)
 	}
 	rv := recoverView{Run: a.lastRecovery(), Days: recoverDays, Default: DefaultRecoverDays}
 	refresh := ""

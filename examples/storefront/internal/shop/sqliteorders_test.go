@@ -178,7 +178,7 @@ func TestRestartKeepsOrders(t *testing.T) {
 		requireSameOrder(t, listBefore[i], listAfter[i])
 	}
 
-	page := do(t, http.MethodGet, srv2.URL+"/admin/orders", nil)
+	page := signIn(t, srv2).get(t, "/admin/orders")
 	assert.Contains(t, page.body, paid.ID)
 	assert.Contains(t, page.body, ev.ID)
 	assert.Contains(t, page.body, "€49.80")

@@ -200,16 +200,17 @@ func TestApplyAfterPayment(t *testing.T) {
 func afterPaymentOverHTTP(t *testing.T, srv *Server) {
 	ctx := context.Background()
 	sim := srv.Simulator
+	admin := signIn(t, srv)
 	orderRow := func(t *testing.T, id, what string) string {
 		t.Helper()
-		page := do(t, http.MethodGet, srv.URL+"/admin/orders", nil)
+		page := admin.get(t, "/admin/orders")
 		m := regexp.MustCompile(`id="` + what + `-` + id + `">([^<]*)<`).FindStringSubmatch(page.body)
 		require.NotNil(t, m, "no %s-%s on the orders page", what, id)
 		return m[1]
 	}
 
 	ord, payURL := buy(t, srv, "club", 1)
-	require.Equal(t, http.StatusSeeOther, do(t, http.MethodPost, payURL, url.Values{"cardNumber": {stripegatewaytest.CardSucceeds}}).status)
+	require.Equal(t, http.StatusSeeOther, pay(t, payURL, stripegatewaytest.CardSucceeds).status)
 	sess, ok := sim.Session(ord.SessionID)
 	require.True(t, ok)
 	got := order(t, srv, ord.ID)
@@ -267,7 +268,7 @@ func afterPaymentOverHTTP(t *testing.T, srv *Server) {
 
 	// A dispute, lost.
 	paid, payURL := buy(t, srv, "mug", 2)
-	require.Equal(t, http.StatusSeeOther, do(t, http.MethodPost, payURL, url.Values{"cardNumber": {stripegatewaytest.CardSucceeds}}).status)
+	require.Equal(t, http.StatusSeeOther, pay(t, payURL, stripegatewaytest.CardSucceeds).status)
 	_, err = sim.OpenDispute(ctx, paid.SessionID)
 	require.NoError(t, err)
 	assert.Equal(t, StatusDisputed, order(t, srv, paid.ID).Status)
@@ -281,7 +282,7 @@ func afterPaymentOverHTTP(t *testing.T, srv *Server) {
 
 	// A dispute won.
 	won, payURL := buy(t, srv, "beans", 1)
-	require.Equal(t, http.StatusSeeOther, do(t, http.MethodPost, payURL, url.Values{"cardNumber": {stripegatewaytest.CardSucceeds}}).status)
+	require.Equal(t, http.StatusSeeOther, pay(t, payURL, stripegatewaytest.CardSucceeds).status)
 	_, err = sim.CloseDispute(ctx, won.SessionID, true)
 	require.NoError(t, err)
 	got = order(t, srv, won.ID)
@@ -290,14 +291,14 @@ func afterPaymentOverHTTP(t *testing.T, srv *Server) {
 
 	// A refund that failed.
 	refunded, payURL := buy(t, srv, "kettle", 1)
-	require.Equal(t, http.StatusSeeOther, do(t, http.MethodPost, payURL, url.Values{"cardNumber": {stripegatewaytest.CardSucceeds}}).status)
+	require.Equal(t, http.StatusSeeOther, pay(t, payURL, stripegatewaytest.CardSucceeds).status)
 	_, err = sim.FailRefund(ctx, refunded.SessionID)
 	require.NoError(t, err)
 	got = order(t, srv, refunded.ID)
 	assert.Equal(t, StatusRefundFailed, got.Status)
 	assert.Equal(t, "expired_or_canceled_card", got.RefundFailure)
 	assert.Contains(t, orderRow(t, refunded.ID, "refund"), "A refund failed (expired_or_canceled_card)")
-	page := do(t, http.MethodGet, srv.URL+"/admin/orders", nil)
+	page := admin.get(t, "/admin/orders")
 	assert.Contains(t, page.body, "Refund failed")
 	assert.Contains(t, page.body, "the refund of €59.00 failed (expired_or_canceled_card)")
 }
@@ -314,11 +315,12 @@ func TestWebhookEndpointCheck(t *testing.T) {
 	}
 	hook := srv.URL + WebhookPath
 
-	page := do(t, http.MethodGet, srv.URL+"/admin/settings", nil)
+	admin := signIn(t, srv)
+	page := admin.get(t, "/admin/settings")
 	assert.Contains(t, page.body, `id="check-endpoint"`)
 	assert.Contains(t, page.body, hook)
 
-	r := do(t, http.MethodPost, srv.URL+"/admin/settings", form)
+	r := admin.post(t, "/admin/settings", form)
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	assert.Contains(t, r.body, `<span id="endpoint-summary">✓ Stripe sends this store&#39;s events to `+hook)
 
@@ -333,7 +335,7 @@ func TestWebhookEndpointCheck(t *testing.T) {
 		Disabled: true, APIVersion: stripegatewaytest.SuggestedFaultAPIVersion,
 		DropEvents: []stripe.EventType{stripe.EventTypeInvoicePaid, stripe.EventTypeChargeRefundUpdated},
 	})
-	r = do(t, http.MethodPost, srv.URL+"/admin/settings", form)
+	r = admin.post(t, "/admin/settings", form)
 	require.Equal(t, http.StatusOK, r.status)
 	assert.Contains(t, r.body, `id="endpoint-summary">✗ The webhook endpoint for `+hook+` needs fixing`)
 	assert.Contains(t, field(r.body, "Status"), "is disabled")
@@ -342,7 +344,7 @@ func TestWebhookEndpointCheck(t *testing.T) {
 	assert.Empty(t, field(r.body, "URL"))
 
 	srv.Simulator.SetWebhookEndpointFaults(stripegatewaytest.WebhookEndpointFaults{TrailingSlash: true})
-	r = do(t, http.MethodPost, srv.URL+"/admin/settings", form)
+	r = admin.post(t, "/admin/settings", form)
 	assert.Contains(t, field(r.body, "URL"), hook+"/ does")
 	assert.Empty(t, field(r.body, "Status"))
 

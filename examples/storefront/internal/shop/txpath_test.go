@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -207,7 +206,7 @@ func TestRecoverWithSQLiteCountsOnlyWhatRan(t *testing.T) {
 	}
 	pay := func(product string) *Order {
 		ord, payURL := buy(t, srv, product, 1)
-		r := do(t, http.MethodPost, payURL, url.Values{"cardNumber": {stripegatewaytest.CardSucceeds}})
+		r := pay(t, payURL, stripegatewaytest.CardSucceeds)
 		require.Equal(t, http.StatusSeeOther, r.status)
 		return ord
 	}
