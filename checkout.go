@@ -16,11 +16,11 @@ import (
 	"github.com/stripe/stripe-go/v76/form"
 )
 
-// This file is the payment side of the gateway: Checkout Sessions and the
-// operations that follow them (confirm, capture, cancel, refund, expire).
+// This file creates, confirms and expires Checkout Sessions; what follows a
+// payment (capture, cancel, refund) is in payment.go.
 //
 // Every amount crosses the API as Stripe's integer minor units, converted
-// exactly by money.go; nothing is rounded. Every call carries the caller's
+// exactly by internal/money; nothing is rounded. Every call carries the caller's
 // context and ends at its deadline (see callContext), and every write is sent
 // with a deterministic idempotency key so that a call retried after a timeout
 // never creates a second session, capture or refund.
@@ -69,9 +69,9 @@ type LineItem struct {
 // CheckoutRequest describes one Checkout Session. Only OrderID, Currency,
 // Items and SuccessURL are required.
 type CheckoutRequest struct {
-	// OrderID is the store's order reference, at most maxOrderIDLength
+	// OrderID is the store's order reference, at most 200
 	// characters. It is written to the session's client_reference_id and
-	// to the the order_id metadata metadata of the session and of its
+	// to the order_id metadata of the session and of its
 	// PaymentIntent or Subscription, so that every later event carries it.
 	OrderID string
 
@@ -83,9 +83,8 @@ type CheckoutRequest struct {
 	// sent lowercase. Every amount is in this currency.
 	Currency string
 
-	// Items are the order's lines: at least one, at most
-	// maxPaymentLineItems (maxSubscriptionLineItems recurring ones in
-	// subscription mode).
+	// Items are the order's lines: at least one, at most 100 (20 recurring
+	// ones, and 20 one-time ones, in subscription mode).
 	Items []LineItem
 
 	// Interval and IntervalCount say how often the inline items of a
@@ -113,17 +112,17 @@ type CheckoutRequest struct {
 
 	// Metadata is added to the session and to its PaymentIntent or
 	// Subscription, next to the order_id metadata (which it may not contain).
-	// Stripe's limits apply: maxMetadataKeys keys in all, keys of at most
-	// maxMetadataKeyLength characters without square brackets, values of
-	// at most maxMetadataValueLength characters. Empty values are left out.
+	// Stripe's limits apply: 50 keys in all, keys of at most 40 characters
+	// without square brackets, values of at most 500 characters. Empty
+	// values are left out.
 	Metadata map[string]string
 
 	// Locale is the payment page's language, one of Stripe's Checkout
 	// locales ("auto", "de", "en-GB", "pt-BR", ...). Empty means "auto".
 	Locale string
 
-	// ExpiresAt is when the session expires if unpaid: between
-	// minCheckoutExpiry and maxCheckoutExpiry from now. The zero time means
+	// ExpiresAt is when the session expires if unpaid: between 30 minutes
+	// and 24 hours from now. The zero time means
 	// Stripe's default, 24 hours. It is an absolute time rather than a
 	// duration on purpose: a duration would give a different expires_at on
 	// every retry, and Stripe refuses to reuse an idempotency key with
@@ -305,6 +304,7 @@ func (g *Gateway) ConfirmCheckout(ctx context.Context, req ConfirmRequest) (*Out
 	}
 	o := outcomeOfSession(viewCheckoutSession(s))
 	o.CheckoutSession = s
+	o.dropClientSecrets()
 	g.logger.Debug("stripegateway: checkout confirmed", "order_id", orderID, "session_id", s.ID, "kind", string(o.Kind))
 	return o, nil
 }

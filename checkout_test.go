@@ -3,6 +3,7 @@ package stripegateway
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -471,10 +472,15 @@ func TestConfirmCheckoutAgainstStripeMock(t *testing.T) {
 		g, rec := newRecordedGateway(t, validConfig())
 		rec.patch = patchAPIJSON(http.MethodGet, "/v1/checkout/sessions/cs_test_123", map[string]any{
 			"client_reference_id": "order-1001", "status": "complete", "payment_status": "paid",
+			"client_secret": "cs_test_123_secret_sessionsecret",
 		})
 		o, err := g.ConfirmCheckout(context.Background(), ConfirmRequest{SessionID: "cs_test_123", OrderID: "order-1001"})
 		require.NoError(t, err)
 		assert.Equal(t, PaymentSucceeded, o.Kind)
+		js, err := json.Marshal(o)
+		require.NoError(t, err)
+		assert.NotContains(t, string(js)+fmt.Sprintf("%+v %+v", *o.CheckoutSession, *o.CheckoutSession.PaymentIntent), "_secret_",
+			"an Outcome holds no client secret, the expanded PaymentIntent's included")
 		assert.Equal(t, "order-1001", o.OrderID)
 		assert.NotEmpty(t, o.PaymentIntentID, "the PaymentIntent is expanded")
 		require.NotNil(t, o.CheckoutSession.PaymentIntent)

@@ -119,10 +119,8 @@ func (g *Gateway) planCheckout(req CheckoutRequest) (*checkoutPlan, error) {
 	if !validThreeDSecure(threeDS) {
 		return nil, invalidField("ThreeDSecure", "unknown value %q: use \"automatic\", \"any\" or \"challenge\" (stripe.CheckoutSessionPaymentMethodOptionsCardRequestThreeDSecure…)", req.ThreeDSecure)
 	}
-	if req.IdempotencyKey != "" {
-		if err := checkIdempotencyKey("IdempotencyKey", req.IdempotencyKey); err != nil {
-			return nil, err
-		}
+	if err := checkOptionalIdempotencyKey(req.IdempotencyKey); err != nil {
+		return nil, err
 	}
 	expiresAt, err := g.checkExpiry(req.ExpiresAt)
 	if err != nil {
@@ -272,7 +270,7 @@ func (p *checkoutPlan) lineItems(items []LineItem) ([]*stripe.CheckoutSessionLin
 		// The field() name is built only for an error message.
 		field := func() string { return itemField(i, it) }
 		if it.Quantity < 1 {
-			return nil, fmt.Errorf("%w: %s: quantity %d is below 1", ErrInvalidAmount, field(), it.Quantity)
+			return nil, newFieldError(ErrInvalidAmount, field(), "quantity %d is below 1", it.Quantity)
 		}
 		li := &stripe.CheckoutSessionLineItemParams{Quantity: stripe.Int64(it.Quantity)}
 		if it.PriceID != "" {
@@ -335,8 +333,8 @@ func (p *checkoutPlan) addLine(field func() string, unit, quantity int64) error 
 	max := p.cur.MaxMinor()
 	if quantity > max/unit || unit*quantity > max-p.total {
 		line := p.cur.FromMinor(unit).Mul(decimal.NewFromInt(quantity))
-		return fmt.Errorf("%w: %s: %d × %s %s brings the order total to %s %s, above Stripe's maximum amount of %s %s",
-			ErrInvalidAmount, field(), quantity, amountString(p.cur, p.cur.FromMinor(unit)), p.cur.Upper(),
+		return newFieldError(ErrInvalidAmount, field(), "%d × %s %s brings the order total to %s %s, above Stripe's maximum amount of %s %s",
+			quantity, amountString(p.cur, p.cur.FromMinor(unit)), p.cur.Upper(),
 			amountString(p.cur, line.Add(p.cur.FromMinor(p.total))), p.cur.Upper(), amountString(p.cur, p.cur.MaxMajor()), p.cur.Upper())
 	}
 	p.total += unit * quantity
@@ -358,7 +356,7 @@ func (g *Gateway) checkTotal(p *checkoutPlan) error {
 		return e
 	}
 	if p.total == 0 && p.mode == CheckoutDeferredCapture {
-		return fmt.Errorf("%w: the order total is 0 %s: there is nothing to authorize; use CheckoutPayment for a no-cost order", ErrInvalidAmount, p.cur.Upper())
+		return newFieldError(ErrInvalidAmount, "Items", "the order total is 0 %s: there is nothing to authorize; use CheckoutPayment for a no-cost order", p.cur.Upper())
 	}
 	return nil
 }

@@ -221,7 +221,7 @@ func (c Config) checkKey(add func(string, string, ...any), field, value string, 
 const maxAmountExponent = 30
 
 // plausibleAmount reports whether d is small enough to be compared and
-// printed in full cheaply (moneyFormat prints the others in scientific
+// printed in full cheaply (money.Format prints the others in scientific
 // notation): an exponent within ±maxAmountExponent and at most 64
 // significant digits.
 func plausibleAmount(d decimal.Decimal) bool {
@@ -318,11 +318,10 @@ func ConfigFromEnv(getenv func(name string) string) (Config, error) {
 	if c.Mode == "" {
 		c.Mode = parseKey(string(c.SecretKey)).mode
 	}
-	if secrets := strings.Split(get(envWebhookSecret, ""), ","); len(secrets) > 0 {
-		c.WebhookSecret = Secret(secrets[0])
-		for _, s := range secrets[1:] {
-			c.PreviousWebhookSecrets = append(c.PreviousWebhookSecrets, Secret(s))
-		}
+	secrets := strings.Split(get(envWebhookSecret, ""), ",") // never empty
+	c.WebhookSecret = Secret(secrets[0])
+	for _, s := range secrets[1:] {
+		c.PreviousWebhookSecrets = append(c.PreviousWebhookSecrets, Secret(s))
 	}
 	c = c.Normalize()
 

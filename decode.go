@@ -123,7 +123,7 @@ func newEventSpec[T, D, V any](typ stripe.EventType, as func(*D) *T, view func(*
 			if err != nil {
 				return eventHead{}, nil, false
 			}
-			o.RawObject = raw
+			o.RawObject = bytes.Clone(raw) // the caller may reuse the payload's buffer
 			o.setPrevious(&e.Data.Previous)
 			return e.eventHead, o, true
 		},

@@ -24,7 +24,8 @@ type WebhookEndpoint struct {
 	// Secret is the endpoint's signing secret, whsec_…. Stripe returns it
 	// only when the endpoint is created: store it as Config.WebhookSecret.
 	Secret Secret `json:"secret"`
-	// APIVersion is the version the events are rendered with: APIVersion.
+	// APIVersion is the version the events are rendered with:
+	// stripe.APIVersion, 2023-10-16.
 	APIVersion string `json:"api_version"`
 	// EnabledEvents are the events sent to the endpoint: EventTypes().
 	EnabledEvents []stripe.EventType `json:"enabled_events"`
@@ -35,7 +36,8 @@ type WebhookEndpoint struct {
 // RegisterWebhookEndpoint creates a webhook endpoint at endpointURL (for
 // example https://shop.example/gateways/stripe/notification) through
 // Stripe's API. The endpoint sends exactly EventTypes(), rendered with
-// APIVersion, so that VerifyAndParse can decode every event. It returns the
+// stripe.APIVersion (2023-10-16), so that every Outcome also carries its
+// typed stripe-go object. It returns the
 // endpoint with its new signing secret: store it as Config.WebhookSecret and
 // build a new Gateway with it. The endpoint is in the gateway's mode.
 //
@@ -52,11 +54,9 @@ func (g *Gateway) RegisterWebhookEndpoint(ctx context.Context, endpointURL strin
 	u, err := url.Parse(endpointURL)
 	switch {
 	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
-		return nil, fmt.Errorf("%w: webhook endpoint URL %q: want an absolute https URL such as https://shop.example/gateways/stripe/notification",
-			ErrInvalidRequest, redact.Limit(redact.Text(endpointURL), 100))
+		return nil, invalidField("endpointURL", "%q is not an absolute https URL such as https://shop.example/gateways/stripe/notification", endpointURL)
 	case u.Scheme != "https" && g.livemode():
-		return nil, fmt.Errorf("%w: webhook endpoint URL %q: live-mode endpoints must use https",
-			ErrInvalidRequest, redact.Limit(redact.Text(endpointURL), 100))
+		return nil, invalidField("endpointURL", "%q: live-mode endpoints must use https", endpointURL)
 	}
 
 	types := EventTypes()
@@ -74,7 +74,7 @@ func (g *Gateway) RegisterWebhookEndpoint(ctx context.Context, endpointURL strin
 		return we, struct{}{}, err
 	})
 	if err != nil {
-		return nil, wrapAPIError(op, err)
+		return nil, stripeCallError(ctx, op, err)
 	}
 	ep := &WebhookEndpoint{
 		ID:            we.ID,

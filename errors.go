@@ -66,9 +66,10 @@ var (
 	ErrLivemodeMismatch = errors.New("stripegateway: livemode mismatch")
 
 	// ErrAPIVersionMismatch is returned for a webhook event rendered with an
-	// API version other than stripe-go v76's (stripe.APIVersion). Pin the
-	// endpoint's API version (RegisterWebhookEndpoint does), or accept the
-	// version deliberately with an option.
+	// API version this package does not know (it reads 2023-10-16 through
+	// 2026-08-26.dahlia). Upgrade the package, pin the endpoint to a known
+	// version (RegisterWebhookEndpoint pins stripe.APIVersion), or accept
+	// the version deliberately with WithAcceptedAPIVersions.
 	ErrAPIVersionMismatch = errors.New("stripegateway: webhook API version mismatch")
 
 	// ErrInvalidPayload is returned for a webhook body that is correctly
@@ -96,8 +97,9 @@ var (
 	// ErrClaimLost is returned by EventStore.Complete and Release when the
 	// caller no longer holds the claim: its lease ran out and another
 	// delivery claimed the event, or the event was released or completed
-	// meanwhile. The handler logs it; the event's effect may have run twice,
-	// so make the lease (WithEventLease) longer than any callback takes.
+	// meanwhile (a process that stalled longer than its lease without
+	// renewing it). The handler logs it; the event's effect may have run
+	// twice: for an effect exactly once, see sqlstore.TxHandlers.
 	ErrClaimLost = errors.New("stripegateway: event claim lost")
 
 	// ErrEventStoreFull is returned by the in-memory event store's Claim

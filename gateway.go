@@ -28,7 +28,10 @@ import (
 // stripe-go's globals (stripe.Key, the default backend), so gateways of
 // different accounts or modes can run side by side in one process. To change
 // settings, build a new Gateway and swap it in (for example with an
-// atomic.Pointer). There is no useful zero value: use New.
+// atomic.Pointer), passing both the same EventStore (WithEventStore): each
+// Gateway's default in-memory store is its own, so an event in flight
+// during the swap could otherwise run twice. There is no useful zero value:
+// use New.
 type Gateway struct {
 	// Every field that holds the secret key is a pointer, so that fmt, which
 	// cannot call a method on an unexported field, shows an address there.

@@ -35,8 +35,8 @@ const (
 	defaultWebhookTolerance = 5 * time.Minute
 	// defaultEventLease is how long a delivery may hold an event's claim
 	// when no WithEventLease is given. A claim left by a crashed process is
-	// taken over by a redelivery after it. The callback's context ends at
-	// the same moment.
+	// taken over by a redelivery after it. A running callback's claim is
+	// renewed every third of it.
 	defaultEventLease = 5 * time.Minute
 )
 
@@ -168,8 +168,9 @@ func WithWebhookTolerance(d time.Duration) Option {
 var apiVersionPattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$`)
 
 // WithAcceptedAPIVersions makes VerifyAndParse accept events rendered with
-// the given Stripe API versions, besides the versions it knows (see
-// APIVersion), instead of refusing them with ErrAPIVersionMismatch.
+// the given Stripe API versions, besides the versions it knows (2023-10-16
+// through 2026-08-26.dahlia), instead of refusing them with
+// ErrAPIVersionMismatch.
 //
 // Use it deliberately, for a version released after this package: such
 // events are read the way the newest known version is read, so a field that
@@ -204,7 +205,7 @@ func WithEventStore(s EventStore) Option {
 func WithEventLease(d time.Duration) Option {
 	return func(o *options) {
 		if d < time.Second {
-			o.errs = append(o.errs, fmt.Errorf("WithEventLease(%s): want at least 1s, longer than any callback takes", d))
+			o.errs = append(o.errs, fmt.Errorf("WithEventLease(%s): want at least 1s; a running callback's claim is renewed every third of the lease", d))
 			return
 		}
 		o.webhook.lease = d

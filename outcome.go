@@ -317,16 +317,19 @@ func orderIDFrom(metadata map[string]string) string {
 var clientSecretPattern = regexp.MustCompile(`[A-Za-z0-9_]*_secret_[A-Za-z0-9_]+`)
 
 // dropClientSecrets removes client secrets from the typed objects and the
-// raw object, copying RawObject first, as it may share memory with the
+// raw object. RawObject is a copy already (see decode.go), never the
 // caller's payload.
 func (o *Outcome) dropClientSecrets() {
 	if o.PaymentIntent != nil {
 		o.PaymentIntent.ClientSecret = ""
 	}
-	if o.CheckoutSession != nil {
-		o.CheckoutSession.ClientSecret = ""
+	if s := o.CheckoutSession; s != nil {
+		s.ClientSecret = ""
+		if s.PaymentIntent != nil { // expanded by ConfirmCheckout
+			s.PaymentIntent.ClientSecret = ""
+		}
 	}
 	if bytes.Contains(o.RawObject, []byte("_secret_")) {
-		o.RawObject = clientSecretPattern.ReplaceAll(bytes.Clone(o.RawObject), []byte("[redacted client secret]"))
+		o.RawObject = clientSecretPattern.ReplaceAll(o.RawObject, []byte("[redacted client secret]"))
 	}
 }

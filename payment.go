@@ -16,9 +16,6 @@ import (
 // This file holds the operations on a payment after checkout: Capture,
 // CancelAuthorization and Refund.
 
-// This file holds the operations on a payment after checkout: Capture,
-// CancelAuthorization and Refund.
-
 // PaymentResult is a PaymentIntent after Capture or CancelAuthorization.
 // Amounts are in the currency's major unit; they are zero if Stripe answers
 // with a currency this package does not know.
@@ -28,7 +25,7 @@ type PaymentResult struct {
 	// Status is the PaymentIntent's status: "succeeded" after a capture,
 	// "canceled" after a cancellation.
 	Status stripe.PaymentIntentStatus
-	// OrderID is the PaymentIntent's the order_id metadata metadata, if any.
+	// OrderID is the PaymentIntent's order_id metadata, if any.
 	OrderID string
 	// Amount is the PaymentIntent's amount (the authorized amount).
 	Amount decimal.Decimal

@@ -74,7 +74,7 @@ func (p *checkoutPlan) addPrice(ref priceRef, pr *stripe.Price) error {
 		unit, decimalUnit = opt.UnitAmount, opt.UnitAmountDecimal
 	}
 	if decimalUnit != float64(unit) {
-		return fmt.Errorf("%w: %s: the price's unit amount %v is a fraction of the %s minor unit, which cannot be charged exactly", ErrInvalidAmount, field, decimalUnit, code)
+		return newFieldError(ErrInvalidAmount, field, "the price's unit amount %v is a fraction of the %s minor unit, which cannot be charged exactly", decimalUnit, code)
 	}
 	if unit < 0 || unit > p.cur.MaxMinor() || unit%p.cur.Step() != 0 {
 		_, err := p.cur.ToMinor(p.cur.FromMinor(unit))

@@ -18,7 +18,7 @@ func rawObjectSpan(payload []byte) []byte {
 	}
 	s = jsonScan{b: payload, i: data}
 	obj := s.member(`object`)
-	if obj < 0 || payload[obj] != '{' {
+	if obj < 0 || obj >= len(payload) || payload[obj] != '{' {
 		return nil
 	}
 	s = jsonScan{b: payload, i: obj}

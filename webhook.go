@@ -16,12 +16,7 @@ import (
 
 // This file verifies Stripe's webhook requests: VerifyAndParse checks the
 // signature and the timestamp here, then decodes the event (decode.go) and
-// maps it to an Outcome (outcome.go). The http.Handler is in handler.go.
-
-// This file verifies and decodes Stripe's webhook events: VerifyAndParse,
-// the webhook options, EventTypes and RegisterWebhookEndpoint. The
-// http.Handler is in handler.go, the event store in store.go and the
-// event-to-Outcome mapping in outcome.go.
+// maps it to an Outcome (mapping.go). The http.Handler is in handler.go.
 
 // acceptsAPIVersion reports whether events rendered with version v are
 // decoded: every version this package knows, and those accepted with
@@ -54,15 +49,16 @@ func (w webhookOptions) acceptsAPIVersion(v string) bool {
 //     this package can decode.
 //   - ErrLivemodeMismatch: a test-mode event reaching a live gateway, or the
 //     reverse.
-//   - ErrAPIVersionMismatch: an event rendered with an API version other
-//     than APIVersion (see WithAcceptedAPIVersions).
+//   - ErrAPIVersionMismatch: an event rendered with an API version this
+//     package does not know (see WithAcceptedAPIVersions).
 //
 // Any authentic event gives an Outcome: events this package does not
 // interpret have Kind Unhandled, which is not an error. VerifyAndParse never
 // panics, whatever the input.
 //
-// The event is decoded once, straight into the stripe-go type its Outcome
-// carries; stripe.Event is not used.
+// The event is decoded once: at 2023-10-16 straight into the stripe-go type
+// its Outcome carries, at any other version into the few fields an Outcome
+// needs; stripe.Event is not used.
 func (g *Gateway) VerifyAndParse(payload []byte, signatureHeader string) (*Outcome, error) {
 	if err := g.verifySignature(payload, signatureHeader); err != nil {
 		return nil, err

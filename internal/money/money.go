@@ -250,7 +250,7 @@ func Lookup(code string) (Currency, error) {
 		ErrUnsupportedCurrency, Quote(code))
 }
 
-// upper returns the currency code in upper case, for messages.
+// Upper returns the currency code in upper case, for messages.
 func (c Currency) Upper() string { return strings.ToUpper(c.code) }
 
 // Decimals returns how many decimal places an amount in the major
@@ -260,7 +260,7 @@ func (c Currency) Decimals() int32 {
 	return c.exponent - moneyLog10(c.step)
 }
 
-// precisionRule says how many decimal places the currency allows, and why
+// PrecisionRule says how many decimal places the currency allows, and why
 // when Stripe's rule differs from the exponent, e.g. "KWD allows at most 2
 // decimal places: Stripe requires the last of KWD's 3 minor digits to be 0".
 func (c Currency) PrecisionRule() string {
@@ -289,18 +289,18 @@ func (c Currency) PrecisionRule() string {
 	}
 }
 
-// maxMajor returns the largest amount in the major unit that Stripe accepts
+// MaxMajor returns the largest amount in the major unit that Stripe accepts
 // and that satisfies step, e.g. 999999.99 for EUR and 999999 for ISK.
 func (c Currency) MaxMajor() decimal.Decimal {
 	return c.FromMinor(c.maxMinor - c.maxMinor%c.step)
 }
 
-// toMinor converts an amount in the major unit (19.99 EUR) to Stripe's
+// ToMinor converts an amount in the major unit (19.99 EUR) to Stripe's
 // minor-unit `amount` (1999), exactly. Zero is valid and returns 0.
 //
 // It returns an error matching ErrInvalidAmount, and never rounds, when the
 // amount is negative, has more decimal places than Stripe allows for the
-// currency (see allowedDecimals; trailing zeros do not count, so 1.230 KWD
+// currency (see Decimals; trailing zeros do not count, so 1.230 KWD
 // is 1230), or is above Stripe's maximum for the currency. The message names
 // the amount and the currency, and reads well after a prefix such as
 // `item 2 "T-shirt": `.
@@ -361,14 +361,14 @@ func (c Currency) ToMinor(amount decimal.Decimal) (int64, error) {
 	return minor, nil
 }
 
-// fromMinor converts Stripe's minor-unit `amount` to the major unit,
+// FromMinor converts Stripe's minor-unit `amount` to the major unit,
 // exactly: decimal.New(minor, -exponent). It is the inverse of ToMinor. It
 // does not validate: an amount Stripe reports is converted as is.
 func (c Currency) FromMinor(minor int64) decimal.Decimal {
 	return decimal.New(minor, -c.exponent)
 }
 
-// moneyFormat formats an amount for an error message: plainly when that is
+// Format formats an amount for an error message: plainly when that is
 // short, in scientific notation (coefficient "e" exponent) when the plain
 // form would be huge, e.g. for 1e-2000000000.
 func Format(d decimal.Decimal) string {
@@ -403,10 +403,6 @@ func MinorUnits(amount decimal.Decimal, currencyCode string) (int64, error) {
 
 // Code is the lowercase ISO 4217 code, as sent to Stripe.
 func (c Currency) Code() string { return c.code }
-
-// Exponent is the number of minor-unit digits in Stripe's `amount`: 0 for
-// JPY, 2 for EUR and for ISK, 3 for KWD.
-func (c Currency) Exponent() int32 { return c.exponent }
 
 // MinCharge is Stripe's documented minimum charge in the major unit, or zero
 // when Stripe documents none for this currency.

@@ -1,5 +1,7 @@
 package wire
 
+import "github.com/stripe/stripe-go/v76"
+
 // Shape is how a range of Stripe API versions lays out the fields a payment
 // outcome is read from.
 type Shape int
@@ -65,11 +67,11 @@ var APIVersions = []APIVersion{
 }
 
 // Typed is the one API version whose events decode faithfully into
-// stripe-go v76's types: stripe.APIVersion.
-const Typed = "2023-10-16"
+// stripe-go v76's types.
+const Typed = stripe.APIVersion
 
 // Newest is the newest API version in APIVersions.
-const Newest = "2026-08-26.dahlia"
+var Newest = APIVersions[len(APIVersions)-1].Name
 
 var shapes = func() map[string]Shape {
 	m := make(map[string]Shape, len(APIVersions))
