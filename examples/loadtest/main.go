@@ -113,8 +113,8 @@ func (c config) validate() error {
 // secret is the endpoint's signing secret; wrongSecret makes the bad
 // signatures.
 const (
-	secret      = "whsec_xxxloadtestsigningsecret00000001"
-	wrongSecret = "whsec_xxxnotthisendpointssecret0000001"
+	secret      = "whsec_loadtest_signing_secret_not_real_01"
+	wrongSecret = "whsec_not_this_endpoints_secret_not_real_1"
 )
 
 // ---------------------------------------------------------------------------

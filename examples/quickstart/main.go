@@ -50,7 +50,7 @@ func main() {
 }
 
 const (
-	webhookSecret = "whsec_xxxxxxquickstartsigningsecret000"
+	webhookSecret = "whsec_quickstart_signing_secret_not_real_0"
 	webhookPath   = "/gateways/stripe/notification"
 )
 
