@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // toGoCommand writes text to the output of the go command running this
@@ -64,7 +65,7 @@ func safeTarget(proc, fd string) bool {
 	for _, line := range strings.Split(string(info), "\n") {
 		if v, ok := strings.CutPrefix(line, "flags:"); ok {
 			flags, err := strconv.ParseUint(strings.TrimSpace(v), 8, 64)
-			return err == nil && flags&0o2000 != 0 // O_APPEND
+			return err == nil && flags&syscall.O_APPEND != 0
 		}
 	}
 	return false

@@ -162,7 +162,10 @@ func sameOrigin(r *http.Request) bool {
 		return false
 	}
 	u, err := url.Parse(o[0])
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && strings.EqualFold(u.Host, r.Host)
+	if err != nil || !strings.EqualFold(u.Host, r.Host) {
+		return false
+	}
+	return u.Scheme == "https" || (u.Scheme == "http" && r.TLS == nil)
 }
 
 // isTLS says whether cookies must be Secure: the request came over TLS, or
@@ -177,12 +180,16 @@ func (g *guard) checkPassword(pw string) bool {
 }
 
 // clientIP is the address failed sign-ins are counted against: the TCP
-// peer's. (Behind a reverse proxy every client shares the proxy's; the
-// proxy should limit sign-ins itself then.)
+// peer's, and for IPv6 its /64 network, since one client holds a whole /64.
+// (Behind a reverse proxy every client shares the proxy's; the proxy should
+// limit sign-ins itself then.)
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+		return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 	}
 	return host
 }
@@ -218,12 +225,14 @@ func (g *guard) recentFailures(ip string, now time.Time) []time.Time {
 func (g *guard) fail(ip string, now time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if len(g.failures) >= maxLimited {
+	if _, known := g.failures[ip]; !known && len(g.failures) >= maxLimited {
 		for k := range g.failures {
 			g.recentFailures(k, now) // drops those that have expired
 		}
 		if len(g.failures) >= maxLimited {
-			g.failures = map[string][]time.Time{} // forget rather than grow
+			// Full of addresses still failing: refuse to track a new one
+			// rather than forget the others (an attacker's included).
+			return
 		}
 	}
 	g.failures[ip] = append(g.recentFailures(ip, now), now)

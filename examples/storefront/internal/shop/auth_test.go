@@ -358,3 +358,17 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestClientIPGroupsIPv6Networks: failed sign-ins from one IPv6 /64 count
+// together, so hopping addresses within it does not reset the limit.
+func TestClientIPGroupsIPv6Networks(t *testing.T) {
+	t.Parallel()
+	req := func(remote string) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/admin/login", nil)
+		r.RemoteAddr = remote
+		return r
+	}
+	assert.Equal(t, clientIP(req("[2001:db8:1:2::1]:5000")), clientIP(req("[2001:db8:1:2:ffff::9]:6000")))
+	assert.NotEqual(t, clientIP(req("[2001:db8:1:2::1]:5000")), clientIP(req("[2001:db8:1:3::1]:5000")))
+	assert.Equal(t, "192.0.2.7", clientIP(req("192.0.2.7:1234")))
+}
