@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"fmt"
 	"hash/fnv"
+	"math"
 	"regexp"
 	"strings"
 	"time"
@@ -183,7 +184,7 @@ func (s *Store) args(st stmt, v *values) []any {
 		switch x := x.(type) {
 		case time.Time:
 			if s.dialect == SQLite {
-				a[i] = x.UnixNano()
+				a[i] = unixNanos(x)
 			}
 		case time.Duration:
 			if s.dialect == SQLite {
@@ -251,4 +252,23 @@ func (s *Store) schema() []string {
 ) WITHOUT ROWID`,
 		`CREATE INDEX IF NOT EXISTS ` + indexName + ` ON ` + quoteIdent(base) + ` (done_at)`,
 	}
+}
+
+// Nanosecond times SQLite can hold: time.Time.UnixNano is undefined beyond
+// them, so times outside are clamped, and a purge "before 2300" still
+// purges everything.
+var (
+	minNanos = time.Unix(0, math.MinInt64)
+	maxNanos = time.Unix(0, math.MaxInt64)
+)
+
+// unixNanos is t as SQLite's INTEGER nanoseconds, clamped to what fits.
+func unixNanos(t time.Time) int64 {
+	switch {
+	case t.Before(minNanos):
+		return math.MinInt64
+	case t.After(maxNanos):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }
